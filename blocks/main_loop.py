@@ -305,11 +305,9 @@ class MainLoop:
         log = self.log
         status = log.status
         clock = time.perf_counter
-        before_batch = CALLBACKS['before_batch']
-        after_batch = CALLBACKS['after_batch']
+        extensions_for = self._extensions_for
+        time_extensions = self._time_extensions
         while True:
-            before_extensions = self._extensions_for('before_batch')
-            after_extensions = self._extensions_for('after_batch')
             start = clock()
             try:
                 batch = next(epoch_iterator)
@@ -320,50 +318,66 @@ class MainLoop:
             finally:
                 profile_total[read_key] += clock() - start
             status['received_first_batch'] = True
-            if before_extensions:
-                self._time_extensions(before_key, before_extensions,
-                                      before_batch, batch)
+            if extensions_for('before_batch'):
+                time_extensions(before_key, 'before_batch', batch)
             start = clock()
             process_batch(batch)
             profile_total[train_key] += clock() - start
             status['iterations_done'] += 1
-            if after_extensions:
-                self._time_extensions(after_key, after_extensions,
-                                      after_batch, batch)
+            if extensions_for('after_batch'):
+                time_extensions(after_key, 'after_batch', batch)
             if (log.current_row.get('training_finish_requested', False)
                     or status.get('batch_interrupt_received', False)):
                 raise TrainingFinish
 
-    def _time_extensions(self, key, extensions, callback_name, *args):
-        """Dispatch a callback to extensions, timing each in the profile."""
+    def _time_extensions(self, key, method_name, *args):
+        """Dispatch a callback to extensions, timing each in the profile.
+
+        An extension may change which callbacks extensions respond to while
+        it runs (for example by adding a condition to another extension):
+        the extensions after it are then looked up again.
+        """
+        extensions = self._extensions_for(method_name)
+        callback_name = CALLBACKS[method_name]
         profile_total = self.profile.total
         clock = time.perf_counter
         order = self.profile.order
         if key not in order:
             order[key] = None
+        generation = TrainingExtension.dispatch_generation
         start = clock()
-        for extension, extension_key in extensions:
+        index = 0
+        while index < len(extensions):
+            position, extension, extension_key = extensions[index]
+            index += 1
             extension_start = clock()
             extension.dispatch(callback_name, *args)
             section = key + extension_key
             profile_total[section] += clock() - extension_start
             if section not in order:
                 order[section] = None
+            if TrainingExtension.dispatch_generation != generation:
+                generation = TrainingExtension.dispatch_generation
+                extensions = [entry for entry
+                              in self._extensions_for(method_name)
+                              if entry[0] > position]
+                index = 0
         profile_total[key] += clock() - start
 
     def _extensions_for(self, method_name):
         """The extensions that respond to a callback, with profile keys.
 
         Rebuilt whenever an extension changes its conditions or the list of
-        extensions changes length.
+        extensions changes length. Each entry is the extension's position
+        in ``self.extensions``, the extension and its profile key.
         """
         key = (TrainingExtension.dispatch_generation, len(self.extensions))
         if self.__dict__.get('_dispatch_key') != key:
             tables = {}
             for name in CALLBACK_NAMES:
                 tables[name] = [
-                    (extension, (type(extension).__name__,))
-                    for extension in self.extensions
+                    (position, extension, (type(extension).__name__,))
+                    for position, extension in enumerate(self.extensions)
                     if (not hasattr(extension, 'responds_to')
                         or extension.responds_to(name))]
             self._dispatch_tables = tables
@@ -372,9 +386,7 @@ class MainLoop:
 
     def _run_extensions(self, method_name, *args):
         prefix = tuple(self.profile.current)
-        self._time_extensions(prefix + (method_name,),
-                              self._extensions_for(method_name),
-                              CALLBACKS[method_name], *args)
+        self._time_extensions(prefix + (method_name,), method_name, *args)
 
     def _check_finish_training(self, level):
         """Checks whether the current training should be terminated.

@@ -40,15 +40,17 @@ class FinishAtIteration(SimpleExtension):
 
 
 class Explode(SimpleExtension):
+    """Fails after batch 3 and records what ``on_error`` receives."""
+
     def __init__(self, **kwargs):
-        super().__init__(after_n_batches=3, **kwargs)
+        super().__init__(after_n_batches=3, on_error=True, **kwargs)
         self.errors = []
 
     def do(self, which_callback, *args):
+        if which_callback == 'on_error':
+            self.errors.extend(args)
+            return
         raise RuntimeError("extension failed on purpose")
-
-    def on_error(self, exception):
-        self.errors.append(exception)
 
 
 def test_two_epochs_of_ten_batches():

@@ -1,7 +1,30 @@
 """A progress bar for the epochs of the main loop."""
+import sys
+
 import progressbar
 
 from blocks.extensions.base import TrainingExtension
+
+
+class CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is at the time of the write.
+
+    progressbar2 replaces ``sys.stderr`` by the stream it found when it was
+    imported; this proxy keeps redirections made later (by a notebook,
+    ``contextlib.redirect_stderr`` or a test runner) working.
+    """
+
+    def write(self, text):
+        return sys.stderr.write(text)
+
+    def flush(self):
+        sys.stderr.flush()
+
+    def isatty(self):
+        return getattr(sys.stderr, 'isatty', lambda: False)()
+
+    def fileno(self):
+        return sys.stderr.fileno()
 
 
 class ProgressBar(TrainingExtension):
@@ -71,7 +94,8 @@ class ProgressBar(TrainingExtension):
                        progressbar.Timer(), ' ', progressbar.ETA()]
 
         return progressbar.ProgressBar(widgets=widgets,
-                                       max_value=iter_per_epoch)
+                                       max_value=iter_per_epoch,
+                                       fd=CurrentStderr())
 
     def before_epoch(self):
         self.iter_count = 0

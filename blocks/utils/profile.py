@@ -31,8 +31,17 @@ class Profile:
         self.total[tuple(self.current)] += t
         self.current.pop()
 
-    def report(self, f=sys.stderr):
-        """Print a table of the time spent in each section."""
+    def report(self, f=None):
+        """Print a table of the time spent in each section.
+
+        Parameters
+        ----------
+        f : file, optional
+            Where to print; ``sys.stderr`` (looked up at call time) if not
+            given.
+        """
+        if f is None:
+            f = sys.stderr
         total = sum(v for k, v in self.total.items() if len(k) == 1)
 
         def print_report(keys, level=0):

@@ -126,8 +126,9 @@ def dict_union(*dicts, **kwargs):
     for d in list(dicts) + [kwargs]:
         duplicate_keys = set(result.keys()) & set(d.keys())
         if duplicate_keys:
-            raise ValueError("The following keys have duplicate entries: "
-                             ", ".join(str(key) for key in duplicate_keys))
+            keys = ', '.join(str(key) for key in duplicate_keys)
+            raise ValueError(
+                f"The following keys have duplicate entries: {keys}")
         result.update(d)
     return result
 

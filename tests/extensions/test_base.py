@@ -71,7 +71,8 @@ def test_add_condition_arguments_reach_do():
             'iterations_done'] == 3, arguments=['user'])
     run_loop([recorder], batches=3, epochs=1)
     assert [(c[1], c[4]) for c in recorder.calls] == [
-        ('after_batch', (2, 'user')), ('after_epoch', ('first', 2))]
+        ('after_batch', ({'data': 2}, 'user')),
+        ('after_epoch', ('first', 2))]
 
 
 def test_several_matching_conditions_call_do_several_times():

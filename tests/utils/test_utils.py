@@ -49,7 +49,7 @@ def test_reraise_as_extends_the_message_and_keeps_the_type():
 
 
 def test_reraise_as_a_new_exception():
-    with pytest.raises(ValueError, match="new.*Original exception.*"
+    with pytest.raises(ValueError, match="(?s)new.*Original exception.*"
                                          "ZeroDivisionError"):
         try:
             1 / 0
