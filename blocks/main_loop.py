@@ -289,8 +289,8 @@ class MainLoop:
 
         This does what ``_run_iteration`` does in the original library,
         with the loop invariants hoisted out of the loop: profile keys,
-        the extensions that respond to the batch callbacks, and bound
-        methods.
+        the extensions that respond to the batch callbacks (looked up again
+        only when an extension changes its conditions) and bound methods.
         """
         profile_total = self.profile.total
         prefix = tuple(self.profile.current)
@@ -302,91 +302,119 @@ class MainLoop:
         self.profile.order.setdefault(train_key)
         epoch_iterator = self.epoch_iterator
         process_batch = self.algorithm.process_batch
+        extensions = self.extensions
         log = self.log
         status = log.status
         clock = time.perf_counter
-        extensions_for = self._extensions_for
-        time_extensions = self._time_extensions
+        before_batch = CALLBACKS['before_batch']
+        after_batch = CALLBACKS['after_batch']
+        generation = None
+        number_of_extensions = None
+        received_first_batch = status['received_first_batch']
         while True:
+            if (TrainingExtension.dispatch_generation != generation
+                    or len(extensions) != number_of_extensions):
+                generation = TrainingExtension.dispatch_generation
+                number_of_extensions = len(extensions)
+                before_table = self._dispatch_table('before_batch',
+                                                    before_key)
+                after_table = self._dispatch_table('after_batch', after_key)
             start = clock()
             try:
                 batch = next(epoch_iterator)
             except StopIteration:
-                if not status['received_first_batch']:
+                if not received_first_batch:
                     reraise_as(ValueError(zero_batches_message))
                 return
             finally:
                 profile_total[read_key] += clock() - start
-            status['received_first_batch'] = True
-            if extensions_for('before_batch'):
-                time_extensions(before_key, 'before_batch', batch)
+            if not received_first_batch:
+                status['received_first_batch'] = received_first_batch = True
+            if before_table:
+                start = clock()
+                for position, extension, section in before_table:
+                    extension_start = clock()
+                    extension.dispatch(before_batch, batch)
+                    profile_total[section] += clock() - extension_start
+                    if TrainingExtension.dispatch_generation != generation:
+                        self._dispatch_after(position, before_key,
+                                             'before_batch', (batch,))
+                        break
+                profile_total[before_key] += clock() - start
             start = clock()
             process_batch(batch)
             profile_total[train_key] += clock() - start
             status['iterations_done'] += 1
-            if extensions_for('after_batch'):
-                time_extensions(after_key, 'after_batch', batch)
+            if after_table:
+                start = clock()
+                for position, extension, section in after_table:
+                    extension_start = clock()
+                    extension.dispatch(after_batch, batch)
+                    profile_total[section] += clock() - extension_start
+                    if TrainingExtension.dispatch_generation != generation:
+                        self._dispatch_after(position, after_key,
+                                             'after_batch', (batch,))
+                        break
+                profile_total[after_key] += clock() - start
             if (log.current_row.get('training_finish_requested', False)
                     or status.get('batch_interrupt_received', False)):
                 raise TrainingFinish
 
-    def _time_extensions(self, key, method_name, *args):
-        """Dispatch a callback to extensions, timing each in the profile.
+    def _run_extensions(self, method_name, *args):
+        key = tuple(self.profile.current) + (method_name,)
+        start = time.perf_counter()
+        self._dispatch_after(-1, key, method_name, args)
+        self.profile.total[key] += time.perf_counter() - start
 
-        An extension may change which callbacks extensions respond to while
-        it runs (for example by adding a condition to another extension):
-        the extensions after it are then looked up again.
+    def _dispatch_after(self, after_position, key, method_name, args):
+        """Dispatch a callback to the extensions after a position.
+
+        Each extension is timed in the profile. An extension may change
+        which callbacks extensions respond to while it runs (for example by
+        adding a condition to another extension): the extensions after it
+        are then looked up again.
         """
-        extensions = self._extensions_for(method_name)
         callback_name = CALLBACKS[method_name]
         profile_total = self.profile.total
         clock = time.perf_counter
-        order = self.profile.order
-        if key not in order:
-            order[key] = None
         generation = TrainingExtension.dispatch_generation
-        start = clock()
-        index = 0
-        while index < len(extensions):
-            position, extension, extension_key = extensions[index]
-            index += 1
-            extension_start = clock()
+        for position, extension, section in self._dispatch_table(method_name,
+                                                                 key):
+            if position <= after_position:
+                continue
+            start = clock()
             extension.dispatch(callback_name, *args)
-            section = key + extension_key
-            profile_total[section] += clock() - extension_start
-            if section not in order:
-                order[section] = None
+            profile_total[section] += clock() - start
             if TrainingExtension.dispatch_generation != generation:
-                generation = TrainingExtension.dispatch_generation
-                extensions = [entry for entry
-                              in self._extensions_for(method_name)
-                              if entry[0] > position]
-                index = 0
-        profile_total[key] += clock() - start
+                self._dispatch_after(position, key, method_name, args)
+                return
 
-    def _extensions_for(self, method_name):
+    def _dispatch_table(self, method_name, key):
         """The extensions that respond to a callback, with profile keys.
 
-        Rebuilt whenever an extension changes its conditions or the list of
-        extensions changes length. Each entry is the extension's position
-        in ``self.extensions``, the extension and its profile key.
+        Each entry is the extension's position in ``self.extensions``, the
+        extension and its profile section. Tables are rebuilt whenever an
+        extension changes its conditions or the list of extensions changes
+        length.
         """
-        key = (TrainingExtension.dispatch_generation, len(self.extensions))
-        if self.__dict__.get('_dispatch_key') != key:
-            tables = {}
-            for name in CALLBACK_NAMES:
-                tables[name] = [
-                    (position, extension, (type(extension).__name__,))
-                    for position, extension in enumerate(self.extensions)
-                    if (not hasattr(extension, 'responds_to')
-                        or extension.responds_to(name))]
-            self._dispatch_tables = tables
-            self._dispatch_key = key
-        return self._dispatch_tables[method_name]
-
-    def _run_extensions(self, method_name, *args):
-        prefix = tuple(self.profile.current)
-        self._time_extensions(prefix + (method_name,), method_name, *args)
+        state = (TrainingExtension.dispatch_generation, len(self.extensions))
+        if self.__dict__.get('_dispatch_key') != state:
+            self._dispatch_tables = {}
+            self._dispatch_key = state
+        table = self._dispatch_tables.get((method_name, key))
+        if table is None:
+            order = self.profile.order
+            order.setdefault(key)
+            table = []
+            for position, extension in enumerate(self.extensions):
+                if (hasattr(extension, 'responds_to')
+                        and not extension.responds_to(method_name)):
+                    continue
+                section = key + (type(extension).__name__,)
+                order.setdefault(section)
+                table.append((position, extension, section))
+            self._dispatch_tables[(method_name, key)] = table
+        return table
 
     def _check_finish_training(self, level):
         """Checks whether the current training should be terminated.

@@ -7,6 +7,7 @@ logger = logging.getLogger(__name__)
 CALLBACK_NAMES = ('on_resumption', 'on_error', 'before_training',
                   'before_epoch', 'before_batch', 'after_batch',
                   'after_epoch', 'after_training', 'on_interrupt')
+_CALLBACK_NAME_SET = frozenset(CALLBACK_NAMES)
 
 
 def callback(func):
@@ -26,7 +27,7 @@ class CallbackName(str):
     """
 
     def __eq__(self, other):
-        if other not in CALLBACK_NAMES:
+        if other not in _CALLBACK_NAME_SET:
             raise TypeError(
                 f"{other!r} is not the name of a training extension "
                 f"callback; the callbacks are {', '.join(CALLBACK_NAMES)}")
@@ -76,7 +77,7 @@ class TrainingExtension:
 
     def dispatch(self, callback_name, *args):
         """Run the callback with the given name."""
-        getattr(self, str(callback_name))(*args)
+        getattr(self, callback_name)(*args)
 
     def responds_to(self, callback_name: str) -> bool:
         """Whether dispatching ``callback_name`` can do anything.
@@ -270,6 +271,7 @@ class SimpleExtension(TrainingExtension, metaclass=ABCMeta):
         The extension object (allow chaining calls)
         """
         self._conditions[:] = []
+        self._has_unknown_callback = False
         for key, value in kwargs.items():
             if key in self.INTEGER_TRIGGERS:
                 if value is None or value is False:
@@ -325,6 +327,8 @@ class SimpleExtension(TrainingExtension, metaclass=ABCMeta):
             if not predicate:
                 predicate = always_true
             self._conditions.append((name, predicate, arguments or []))
+            if name not in _CALLBACK_NAME_SET:
+                self._has_unknown_callback = True
         TrainingExtension.dispatch_generation += 1
         return self
 
@@ -352,8 +356,13 @@ class SimpleExtension(TrainingExtension, metaclass=ABCMeta):
 
         Also adds additional arguments if specified for a condition.
         """
+        # Names registered by add_condition are all callback names unless
+        # flagged: compare them as plain strings, which is much cheaper.
+        # Otherwise CallbackName.__eq__ raises on the unknown name.
+        same = (CallbackName.__eq__
+                if self.__dict__.get('_has_unknown_callback') else str.__eq__)
         for callback_name, predicate, arguments in self._conditions:
-            if (callback_name == callback_invoked
+            if (same(callback_invoked, callback_name)
                     and predicate(self.main_loop.log)):
                 self.do(callback_invoked,
                         *(from_main_loop + tuple(arguments)))

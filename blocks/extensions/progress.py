@@ -1,5 +1,6 @@
 """A progress bar for the epochs of the main loop."""
 import sys
+import time
 
 import progressbar
 
@@ -42,6 +43,9 @@ class ProgressBar(TrainingExtension):
     the end or at the beginning of the epoch (e.g. :class:`Printing`), so
     that their output does not get mixed with the bar.
     """
+
+    #: Seconds between redraws of the bar.
+    REDRAW_INTERVAL = 0.1
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -99,21 +103,42 @@ class ProgressBar(TrainingExtension):
 
     def before_epoch(self):
         self.iter_count = 0
+        self._next_update = 0
+        self._update_step = 1
+        self._last_update = None
 
     def after_epoch(self):
         if self.bar is None:
             return
+        self._update_bar()
         self.bar.finish()
         self.bar = None
 
     def before_batch(self, batch):
+        self.iter_count += 1
+        # Redrawing costs more than a fast training step: redraw about
+        # every REDRAW_INTERVAL seconds, counting batches in between.
+        if self.iter_count >= self.__dict__.get('_next_update', 0):
+            self._update_bar()
+
+    def _update_bar(self):
         if self.bar is None:
             self.bar = self.create_bar()
             self.bar.start()
-        self.iter_count += 1
         max_value = self.bar.max_value
         if max_value is not progressbar.UnknownLength and (
                 self.iter_count > max_value):
             # The scheme under-estimated the epoch: keep counting.
             self.bar.max_value = progressbar.UnknownLength
         self.bar.update(self.iter_count)
+        now = time.monotonic()
+        last = self.__dict__.get('_last_update')
+        step = self.__dict__.get('_update_step', 1)
+        if last is not None:
+            if now - last < self.REDRAW_INTERVAL / 2:
+                step *= 2
+            elif now - last > self.REDRAW_INTERVAL * 2 and step > 1:
+                step //= 2
+        self._last_update = now
+        self._update_step = step
+        self._next_update = self.iter_count + step
