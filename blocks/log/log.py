@@ -1,0 +1,124 @@
+"""The training log interface and its in-memory (``'python'``) backend."""
+from abc import ABCMeta
+from collections import defaultdict
+from uuid import uuid4
+
+
+class TrainingLogBase(metaclass=ABCMeta):
+    """Base class for training logs.
+
+    A training log maps a time (the number of iterations done, a
+    non-negative integer) to a row: a mutable mapping of record names to
+    values. It also keeps a :attr:`status`, a mapping that describes the
+    state of training (``iterations_done``, ``epochs_done``, ...).
+
+    Write to a log by assignment only (``log[t][key] = value``,
+    ``log.status[key] = value``): a backend may hand out copies, so a value
+    mutated in place is not saved.
+
+    Parameters
+    ----------
+    uuid : :class:`uuid.UUID`, optional
+        The UUID of this log. For persistent backends, providing a UUID
+        reopens an existing log; its status is left alone. By default a new
+        UUID is generated and the status is initialized.
+
+    Notes
+    -----
+    Subclasses must set :attr:`status` before calling this constructor.
+    """
+
+    def __init__(self, uuid=None):
+        if uuid is None:
+            self.uuid = uuid4()
+        else:
+            self.uuid = uuid
+        if uuid is None:
+            self.status.update({
+                'iterations_done': 0,
+                'epochs_done': 0,
+                '_epoch_ends': [],
+                'resumed_from': None
+            })
+
+    @property
+    def h_uuid(self) -> str:
+        """The hexadecimal form of :attr:`uuid`."""
+        return self.uuid.hex
+
+    def resume(self) -> None:
+        """Continue this log under a new UUID.
+
+        The status is copied to the new UUID and ``status['resumed_from']``
+        is set to the previous :attr:`h_uuid`.
+        """
+        old_uuid = self.h_uuid
+        old_status = dict(self.status)
+        self.uuid = uuid4()
+        self.status.update(old_status)
+        self.status['resumed_from'] = old_uuid
+
+    def flush(self) -> None:
+        """Make every write so far durable and visible to other readers.
+
+        A no-op for logs that have nothing to write out; persistent
+        backends override it. The main loop calls it at the end of every
+        epoch, at checkpoints and when training stops.
+        """
+
+    def _check_time(self, time):
+        if not isinstance(time, int) or time < 0:
+            raise ValueError("time must be a non-negative integer")
+
+    @property
+    def current_row(self):
+        """The row of the current time, ``status['iterations_done']``."""
+        return self[self.status['iterations_done']]
+
+    @property
+    def previous_row(self):
+        """The row of the previous time, ``iterations_done - 1``."""
+        return self[self.status['iterations_done'] - 1]
+
+    @property
+    def last_epoch_row(self):
+        """The row of the time at which the last epoch ended."""
+        return self[self.status['_epoch_ends'][-1]]
+
+
+class TrainingLog(defaultdict, TrainingLogBase):
+    """Training log using a `defaultdict` as backend.
+
+    Rows are plain dictionaries, created on first access: reading a row that
+    was never written creates it (empty), and ``len(log)`` counts every row
+    touched so far.
+
+    Examples
+    --------
+    >>> log = TrainingLog()
+    >>> log.status['iterations_done']
+    0
+    >>> log[1]
+    {}
+    >>> log.current_row['cost'] = 0.5
+    >>> log[0], len(log)
+    ({'cost': 0.5}, 2)
+    """
+
+    def __init__(self):
+        defaultdict.__init__(self, dict)
+        self.status = {}
+        TrainingLogBase.__init__(self)
+
+    def __reduce__(self):
+        # defaultdict pickles only its items; keep status and uuid too.
+        constructor, args, _, _, items = super().__reduce__()
+        return constructor, (), self.__dict__, _, items
+
+    def __getitem__(self, time):
+        self._check_time(time)
+        return super().__getitem__(time)
+
+    def __setitem__(self, time, value):
+        self._check_time(time)
+        return super().__setitem__(time, value)
