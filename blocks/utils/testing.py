@@ -53,8 +53,13 @@ def skip_if_not_available(modules=None, datasets=None, configurations=None):
             raise unittest.SkipTest(f"module {module} is not available")
     if datasets:
         from blocks.data import config as data_config
+        from blocks.data.exceptions import ConfigurationError
         from blocks.data.utils import find_in_data_path
-        if not getattr(data_config, 'data_path', None):
+        try:
+            data_path = data_config.data_path
+        except ConfigurationError:
+            data_path = None
+        if not data_path:
             raise unittest.SkipTest("the data path is not set")
         for dataset in datasets:
             try:
