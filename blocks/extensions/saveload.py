@@ -1,0 +1,404 @@
+"""Extensions that save a checkpoint and load one back into a main loop.
+
+See ``docs/checkpoints.rst`` for how to resume training, what is restored,
+and why checkpoints are written atomically.
+"""
+import logging
+import os
+
+from blocks.extensions.base import SimpleExtension, TrainingExtension
+from blocks.serialization import (copy_file, dump_and_add_to_dump, load,
+                                  load_parameters, secure_dump)
+from blocks.serialization.atomic import check_destination
+from blocks.serialization.core import warn_if_finished
+from blocks.serialization.training_state import restore_algorithm_state
+from blocks.utils.utils import reraise_as
+
+logger = logging.getLogger(__name__)
+
+LOADED_FROM = "loaded_from"
+SAVED_TO = "saved_to"
+
+#: Callbacks in which :class:`Checkpoint` checks that it can write its
+#: paths, whatever its triggers: before anything is trained, and when a
+#: pickled main loop resumes (possibly on another machine).
+_DESTINATION_CHECKS = ('before_training', 'on_resumption')
+
+saved_without_main_loop_message = """
+
+The parameters and the members {members} were saved to {path!r} without the \
+main loop: load them with blocks.serialization.load_parameters(file) and \
+load(file, name). Training can not be resumed from this file with \
+blocks-continue."""
+
+parameter_names_message = """the parameters in {path!r} do not match the \
+model's.
+Missing from the file: {missing}
+In the file but not in the model: {unexpected}
+File ({n_file}): {file_names}
+Model ({n_model}): {model_names}
+Names are brick paths (Model.get_parameter_dict()): check that the bricks \
+have the same names and nesting as when the checkpoint was written."""
+
+
+def _flush(log):
+    # Persistent logs (SQLite) make their rows durable, so that the log on
+    # disk covers at least what the checkpoint covers.
+    flush = getattr(log, 'flush', None)
+    if flush is not None:
+        flush()
+
+
+class Checkpoint(SimpleExtension):
+    """Saves a pickled version of the main loop to the disk.
+
+    The pickled main loop can be later reloaded and training can be
+    resumed (``blocks-continue path``, or
+    :func:`~blocks.serialization.continue_training`).
+
+    Makes a ``SAVED_TO`` record in the log with the serialization
+    destination in the case of success and ``None`` in the case of failure.
+    The value of the record is a tuple of paths to which saving was done
+    (there can be more than one if the user added a condition with an
+    argument, see :meth:`do` docs).
+
+    The file is written atomically: a temporary file in the same
+    directory, fsynced, then renamed over ``path``. A process killed while
+    saving leaves the previous checkpoint intact.
+
+    Parameters
+    ----------
+    path : str
+        The destination path for pickling (``None`` if every condition
+        gives its own path as an argument).
+    parameters : list, optional
+        The parameters to save separately. If None, the parameters from
+        the model (main_loop.model.parameters) are saved.
+    save_separately : list of str, optional
+        The list of the main loop's attributes to be saved (copied) in a
+        separate file in the tar archive. It may be used for example to
+        save the log separately. The name of the attribute will be used as
+        name in the tar file.
+    save_main_loop : bool
+        Choose whether to save the main loop or not. This can be useful for
+        example if you are only interested in saving the parameters, but
+        not the whole main loop. Defaults to `True`.
+    use_cpickle : bool
+        See documentation of :func:`~blocks.serialization.dump`.
+
+    Notes
+    -----
+    Using pickling for saving the whole main loop object comes with
+    certain limitations: everything the main loop refers to must be
+    picklable (no lambdas, no open files). When it is not, the parameters
+    and the log are still saved to ``path``, and the error names the
+    object that failed by its attribute path from the main loop, e.g.
+    ``main_loop.extensions[3].function``.
+
+    Whatever its triggers, the extension checks in ``before_training`` and
+    ``on_resumption`` that it can write its paths, so that a missing or
+    read-only directory is reported before any training is done rather
+    than at the first save (by default ``after_training``).
+
+    Examples
+    --------
+    Save every 100 batches and at the end, and copy the checkpoint to
+    ``best.tar`` when a validation cost is the best so far:
+
+    >>> from blocks.extensions.predicates import OnLogRecord
+    >>> checkpoint = Checkpoint('model.tar', every_n_batches=100)
+    >>> checkpoint = checkpoint.add_condition(
+    ...     ['after_epoch'], OnLogRecord('valid_cost_best_so_far'),
+    ...     ('best.tar',))
+    """
+
+    def __init__(self, path, parameters=None, save_separately=None,
+                 save_main_loop: bool = True, use_cpickle: bool = False,
+                 **kwargs):
+        if save_separately is not None and (
+                isinstance(save_separately, str)
+                or not all(isinstance(attribute, str)
+                           for attribute in save_separately)):
+            raise TypeError(
+                f"save_separately must be a list of attribute names of the "
+                f"main loop (such as ['log']), got {save_separately!r}")
+        kwargs.setdefault("after_training", True)
+        super().__init__(**kwargs)
+        self.path = path
+        self.parameters = parameters
+        self.save_separately = save_separately
+        self.save_main_loop = save_main_loop
+        self.use_cpickle = use_cpickle
+        # The paths written in the dispatch under way (None outside one).
+        self._written_in_dispatch = None
+
+    def responds_to(self, callback_name: str) -> bool:
+        return (callback_name in _DESTINATION_CHECKS
+                or any(name == callback_name
+                       for name, _, _ in self._conditions))
+
+    def dispatch(self, callback_invoked, *from_main_loop):
+        """Check the paths where needed, then run :meth:`do` as usual."""
+        if str(callback_invoked) in _DESTINATION_CHECKS:
+            self.check_destinations()
+        # Several conditions can hold in one dispatch (the regular save
+        # and the copy of the best model): the first writes the file, the
+        # others copy it.
+        self._written_in_dispatch = []
+        try:
+            super().dispatch(callback_invoked, *from_main_loop)
+        finally:
+            self._written_in_dispatch = None
+
+    def check_destinations(self) -> None:
+        """Raise if a path this extension saves to can not be written.
+
+        Checks ``path`` and the paths given as condition arguments.
+        """
+        paths = [self.path]
+        for _, _, arguments in self._conditions:
+            if arguments:
+                paths.append(arguments[0])
+        paths = [os.fspath(path) for path in paths
+                 if isinstance(path, (str, os.PathLike))]
+        for path in dict.fromkeys(paths):
+            check_destination(path)
+
+    def do(self, callback_name, *args):
+        """Pickle the main loop object to the disk.
+
+        If `*args` contain an argument from user, it is treated as
+        saving path to be used instead of the one given at the
+        construction stage. A path given this way in the same dispatch as
+        a successful save (e.g. the best model, saved when it is also time
+        for a regular checkpoint) is made by copying the file just written.
+        """
+        logger.info("Checkpointing has started")
+        _, from_user = self.parse_args(callback_name, args)
+        main_loop = self.main_loop
+        try:
+            path = self.path
+            if from_user:
+                path, = from_user
+            _flush(main_loop.log)
+            written = getattr(self, '_written_in_dispatch', None)
+            if not written:
+                self._save(path)
+                if written is not None:
+                    written.append(path)
+            elif os.fspath(written[0]) != os.fspath(path):
+                copy_file(written[0], path)
+        except Exception:
+            path = None
+            raise
+        finally:
+            already_saved_to = main_loop.log.current_row.get(SAVED_TO, ())
+            main_loop.log.current_row[SAVED_TO] = (already_saved_to +
+                                                   (path,))
+            _flush(main_loop.log)
+            logger.info("Checkpointing has finished")
+
+    def _save(self, path):
+        main_loop = self.main_loop
+        to_add = None
+        if self.save_separately:
+            to_add = {attr: getattr(main_loop, attr) for attr in
+                      self.save_separately}
+        if self.parameters is None:
+            if hasattr(main_loop, 'model'):
+                self.parameters = main_loop.model.parameters
+        object_ = None
+        if self.save_main_loop:
+            object_ = main_loop
+        try:
+            secure_dump(object_, path,
+                        dump_function=dump_and_add_to_dump,
+                        parameters=self.parameters,
+                        to_add=to_add,
+                        use_cpickle=self.use_cpickle)
+        except Exception as exc:
+            if (object_ is not None
+                    and getattr(exc, 'checkpoint_member', None) == '_pkl'):
+                self._save_without_main_loop(path, to_add, exc)
+            raise
+
+    def _save_without_main_loop(self, path, to_add, error):
+        """Save what can be saved when the main loop can not be pickled."""
+        log = self.main_loop.log
+        with_log = dict(to_add or {})
+        with_log.setdefault('log', log)
+        attempts = [with_log, {'log': log}, None]
+        if len(with_log) == 1:
+            del attempts[1]
+        for members in attempts:
+            try:
+                secure_dump(None, path, dump_function=dump_and_add_to_dump,
+                            parameters=self.parameters or None,
+                            to_add=members, use_cpickle=self.use_cpickle)
+            except Exception:
+                logger.exception("Could not save %s to %s either",
+                                 sorted(members or ()), path)
+                continue
+            names = ['_parameters'] if self.parameters else []
+            names += sorted(members or ())
+            error.args = (str(error.args[0] if error.args else error)
+                          + saved_without_main_loop_message.format(
+                              members=names, path=os.fspath(path)),
+                          ) + tuple(error.args[1:])
+            return
+
+
+class Load(SimpleExtension):
+    """Loads a saved checkpoint into the main loop.
+
+    Makes a ``LOADED_FROM`` record in the log with the dump path.
+
+    What is restored (see ``docs/checkpoints.rst``):
+
+    * always: the model's parameters, matched by brick path; names or
+      shapes that do not match raise an error listing both sides;
+    * ``load_log``: the log (records and status, so the counters of
+      iterations and epochs);
+    * ``load_iteration_state``: the data stream and its epoch iterator (the
+      position in the epoch, the shuffling random state), and the training
+      algorithm's state: every shared variable its updates read or write
+      (step-rule buffers such as Adam's moments and time step,
+      hyperparameters, monitoring accumulators, random generators of
+      dropout and noise), matched by position with the re-built graph and
+      set just before training continues, once every extension has run
+      ``before_training``.
+
+    Parameters
+    ----------
+    path : str
+        The path to the checkpoint file.
+    load_iteration_state : bool
+        If `True`, load the iteration state and the algorithm's state.
+        This can be useful when your model has very long epochs, and you
+        want to resume when you were in the middle of one. Defaults to
+        `False`.
+    load_log : bool
+        If `True`, load the old log and continue logging from there.
+        Convenient because you end up with a single log of the entire
+        training history. Defaults to `False`.
+
+    Notes
+    -----
+    Requires the model to be created entirely using bricks, with a unique
+    path/name for each brick, so that the parameters can be matched to
+    their values.
+
+    In order to load the iteration state and the log, the saved main loop
+    is unpickled: only load checkpoints you trust. Extensions are not
+    reloaded: those of the running script are used, so extensions that
+    keep state in attributes start afresh.
+
+    Examples
+    --------
+    Run the same script again to continue where it stopped (at the first
+    run, when there is no checkpoint yet, only a warning is logged):
+
+    >>> extensions = [Load('model.tar', load_iteration_state=True,
+    ...                    load_log=True),
+    ...               Checkpoint('model.tar', every_n_batches=100)]
+    """
+
+    def __init__(self, path, load_iteration_state: bool = False,
+                 load_log: bool = False, **kwargs):
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a str or a path-like object, got "
+                            f"{path!r}")
+        kwargs.setdefault("before_training", True)
+        super().__init__(**kwargs)
+        self.path = path
+        self.load_iteration_state = load_iteration_state
+        self.load_log = load_log
+        self._saved_algorithm = None
+
+    def load_to(self, main_loop):
+        """Load the checkpoint's state into ``main_loop``.
+
+        The algorithm's state, when loaded, is set at the next callback
+        (see :meth:`dispatch`).
+        """
+        with open(self.path, "rb") as source:
+            parameters = load_parameters(source)
+            self._check_parameters(main_loop.model, parameters)
+            main_loop.model.set_parameter_values(parameters)
+            if self.load_iteration_state or self.load_log:
+                loaded_main_loop = load(source)
+                warn_if_finished(loaded_main_loop, self.path)
+                if self.load_log:
+                    main_loop.log = loaded_main_loop.log
+                if self.load_iteration_state:
+                    main_loop.iteration_state = (
+                        loaded_main_loop.iteration_state)
+                    self._saved_algorithm = loaded_main_loop.algorithm
+                    # Be dispatched every callback until it is restored.
+                    TrainingExtension.dispatch_generation += 1
+
+    def _check_parameters(self, model, parameters):
+        expected = model.get_parameter_dict()
+        missing = sorted(name for name in expected if name not in parameters)
+        unexpected = sorted(name for name in parameters
+                            if name not in expected)
+        if missing or unexpected:
+            raise ValueError(parameter_names_message.format(
+                path=os.fspath(self.path), missing=missing or 'none',
+                unexpected=unexpected or 'none', n_file=len(parameters),
+                file_names=sorted(parameters), n_model=len(expected),
+                model_names=sorted(expected)))
+        for name, parameter in expected.items():
+            saved_shape = parameters[name].shape
+            shape = parameter.get_value(borrow=True).shape
+            if saved_shape != shape:
+                raise ValueError(
+                    f"Shape mismatch for parameter {name!r}: the model has "
+                    f"shape {shape}, {os.fspath(self.path)!r} has "
+                    f"{saved_shape}")
+
+    def responds_to(self, callback_name: str) -> bool:
+        return (self._saved_algorithm is not None
+                or any(name == callback_name
+                       for name, _, _ in self._conditions))
+
+    def dispatch(self, callback_invoked, *from_main_loop):
+        """Run :meth:`do` as usual, then set the algorithm's state.
+
+        The algorithm's state is set at the first callback after
+        ``before_training`` (``on_resumption``, ``before_epoch`` or
+        ``before_batch``): by then every extension has added its updates
+        to the algorithm and initialized its own buffers.
+        """
+        super().dispatch(callback_invoked, *from_main_loop)
+        if (self._saved_algorithm is not None
+                and str(callback_invoked) != 'before_training'):
+            self._restore_algorithm_state()
+
+    def _restore_algorithm_state(self):
+        saved_algorithm, self._saved_algorithm = self._saved_algorithm, None
+        TrainingExtension.dispatch_generation += 1
+        main_loop = self.main_loop
+        # The parameters were loaded by name already.
+        skip = ()
+        if hasattr(main_loop, 'model'):
+            skip = main_loop.model.parameters
+        try:
+            restored = restore_algorithm_state(
+                main_loop.algorithm, saved_algorithm,
+                path=os.fspath(self.path), skip=skip)
+        except Exception:
+            reraise_as("Failed to load the state")
+        logger.info("Restored %d shared variables of the training algorithm "
+                    "from %s", restored, self.path)
+
+    def do(self, *args, **kwargs):
+        if not os.path.exists(self.path):
+            logger.warning("No dump found")
+            return
+        logger.info("loading model from %s", self.path)
+        try:
+            self.load_to(self.main_loop)
+            self.main_loop.log.current_row[LOADED_FROM] = self.path
+        except Exception:
+            reraise_as("Failed to load the state")

@@ -1,0 +1,177 @@
+"""The ``_parameters`` member: an uncompressed ``numpy.savez`` archive.
+
+Written and read with the arrays' own memory as the buffer: no chunked
+copies as in :func:`numpy.savez` and :func:`numpy.load`, which copy every
+16 MiB (writing) or 1 MiB (reading) chunk once more. The files are the same
+as ``numpy.savez`` writes, and ``numpy.load`` reads them.
+"""
+import io
+import struct
+import zipfile
+import zlib
+
+import numpy
+from numpy.lib import format as npy_format
+
+from blocks.serialization.tar import _MemberReader, is_real_file
+
+_LOCAL_HEADER = struct.Struct('<4s22xHH')
+_LOCAL_HEADER_SIGNATURE = b'PK\x03\x04'
+
+
+def _as_bytes(array):
+    """The memory of a C-contiguous array, as a flat byte view."""
+    return array.reshape(-1).view(numpy.uint8).data
+
+
+def _write_header(fileobj, array):
+    header = npy_format.header_data_from_array_1_0(array)
+    try:
+        npy_format.write_array_header_1_0(fileobj, header)
+    except ValueError:
+        # The header is too long for version 1.0 (a huge structured dtype).
+        npy_format.write_array_header_2_0(fileobj, header)
+
+
+def _write_npy(fileobj, array):
+    """Write ``array`` in the ``.npy`` format, straight from its memory."""
+    array = numpy.asanyarray(array)
+    fortran = array.flags.f_contiguous and not array.flags.c_contiguous
+    data = array.T if fortran else array
+    if (array.dtype.hasobject or array.dtype.names is not None
+            or not type(array.dtype)._legacy or not data.flags.c_contiguous
+            or array.itemsize == 0):
+        npy_format.write_array(fileobj, array, allow_pickle=False)
+        return
+    _write_header(fileobj, array)
+    if data.size:
+        fileobj.write(_as_bytes(data))
+
+
+def write_npz(fileobj, arrays):
+    """Write a ``numpy.savez`` archive (uncompressed) of ``arrays``.
+
+    Parameters
+    ----------
+    fileobj : file-like
+        Binary, writable and seekable.
+    arrays : dict
+        Key -> array; the archive has one member ``<key>.npy`` each.
+    """
+    with zipfile.ZipFile(fileobj, mode='w', compression=zipfile.ZIP_STORED,
+                         allowZip64=True) as archive:
+        for key, array in arrays.items():
+            # Like numpy.savez: always zip64, so that the size can be
+            # anything (numpy gh-10776).
+            with archive.open(key + '.npy', 'w', force_zip64=True) as member:
+                _write_npy(member, array)
+
+
+class NpzReader:
+    """The arrays of a ``.npz`` archive stored in a file at an offset.
+
+    Has the interface of :class:`numpy.lib.npyio.NpzFile` that checkpoints
+    use (``files``, ``[key]``, ``close``, ``with``). Uncompressed members
+    are read straight into the new array's memory and their CRC-32 is
+    checked; others are read by numpy. Never unpickles: an array of Python
+    objects raises :class:`ValueError`, as ``numpy.load`` does with
+    ``allow_pickle=False``.
+
+    Parameters
+    ----------
+    fileobj : file
+        A real, seekable binary file (with ``readinto``).
+    start : int
+        Where the archive starts in the file.
+    size : int
+        Its size in bytes.
+    """
+
+    def __init__(self, fileobj, start, size):
+        self._fileobj = fileobj
+        self._start = start
+        self._zip = zipfile.ZipFile(io.BufferedReader(
+            _MemberReader(fileobj, start, size)))
+        self._infos = {info.filename[:-len('.npy')]: info
+                       for info in self._zip.infolist()
+                       if info.filename.endswith('.npy')}
+        self.files = list(self._infos)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def close(self):
+        self._zip.close()
+
+    def __contains__(self, key):
+        return key in self._infos
+
+    def __getitem__(self, key):
+        info = self._infos[key]
+        if info.compress_type != zipfile.ZIP_STORED:
+            with self._zip.open(info) as member:
+                return npy_format.read_array(member, allow_pickle=False)
+        return self._read_stored(info)
+
+    def items(self):
+        return [(key, self[key]) for key in self.files]
+
+    def _read_stored(self, info):
+        fileobj = self._fileobj
+        fileobj.seek(self._start + info.header_offset)
+        local_header = fileobj.read(_LOCAL_HEADER.size)
+        if len(local_header) != _LOCAL_HEADER.size:
+            raise EOFError(f"{info.filename}: the file ends in its header")
+        signature, name_length, extra_length = _LOCAL_HEADER.unpack(
+            local_header)
+        if signature != _LOCAL_HEADER_SIGNATURE:
+            raise zipfile.BadZipFile(f"{info.filename}: bad local header")
+        data_start = (self._start + info.header_offset + _LOCAL_HEADER.size
+                      + name_length + extra_length)
+        fileobj.seek(data_start)
+        version = npy_format.read_magic(fileobj)
+        if version == (1, 0):
+            shape, fortran, dtype = npy_format.read_array_header_1_0(fileobj)
+        elif version == (2, 0):
+            shape, fortran, dtype = npy_format.read_array_header_2_0(fileobj)
+        else:
+            with self._zip.open(info) as member:
+                return npy_format.read_array(member, allow_pickle=False)
+        if dtype.hasobject:
+            raise ValueError(f"{info.filename}: object arrays cannot be "
+                             f"loaded when allow_pickle=False")
+        header_length = fileobj.tell() - data_start
+        count = 1
+        for dimension in shape:
+            count *= dimension
+        nbytes = count * dtype.itemsize
+        if header_length + nbytes != info.file_size:
+            raise zipfile.BadZipFile(
+                f"{info.filename}: the archive says {info.file_size} bytes, "
+                f"the array header {header_length + nbytes}")
+        if dtype.itemsize == 0:
+            with self._zip.open(info) as member:
+                return npy_format.read_array(member, allow_pickle=False)
+        array = numpy.empty(shape[::-1] if fortran else shape, dtype)
+        fileobj.seek(data_start)
+        crc = zlib.crc32(fileobj.read(header_length))
+        if nbytes:
+            buffer = _as_bytes(array)
+            read = fileobj.readinto(buffer)
+            if read != nbytes:
+                raise EOFError(f"{info.filename}: {nbytes - (read or 0)} of "
+                               f"its {nbytes} bytes are missing")
+            crc = zlib.crc32(buffer, crc)
+        if crc != info.CRC:
+            raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
+        return array.T if fortran else array
+
+
+def open_npz(tar_file, member, fileobj):
+    """The arrays of the ``.npz`` archive in ``member`` of ``tar_file``."""
+    if is_real_file(fileobj):
+        return NpzReader(fileobj, member.offset_data, member.size)
+    return numpy.load(tar_file.extractfile(member), allow_pickle=False)

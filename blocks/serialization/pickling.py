@@ -1,0 +1,313 @@
+"""Picklers with persistent ids, and finding what cannot be pickled."""
+import copyreg
+import pickle
+import types
+import warnings
+
+import numpy
+
+from blocks.serialization.names import _unmangle_parameter_name
+
+DEFAULT_PROTOCOL = pickle.DEFAULT_PROTOCOL
+
+MAIN_MODULE_WARNING = """WARNING: Main loop depends on the function `{}` in \
+`__main__` namespace.
+
+Because of limitations to pickling, this means that you will not be able to \
+resume your model outside of a namespace containing this function. In other \
+words, you can only call `continue_training` from within this script."""
+
+UNPICKLABLE_MESSAGE = """{path} (a {type_name}) cannot be pickled: {error}
+
+A checkpoint pickles the whole object ({root}) so that training can resume \
+from it. Lambdas, functions defined inside other functions, open files, \
+locks and database connections cannot be pickled: replace this one by a \
+function or class defined at the top level of a module, or do not keep a \
+reference to it. See docs/checkpoints.rst."""
+
+
+class _PicklerWithWarning(pickle.Pickler):
+    """A pickler warning about functions and classes from ``__main__``.
+
+    Functions and classes are pickled by reference (module and name); one
+    defined in the script that was run as ``__main__`` can only be found
+    again by running that same script. Each is reported once per dump.
+
+    The original subclassed the pure-Python pickler; this one is the C
+    pickler, hooked through :meth:`persistent_id` (which every object goes
+    through), several times faster on a main loop.
+
+    Parameters
+    ----------
+    file : file
+        Where to write.
+    protocol : int, optional
+        The pickle protocol.
+    external_objects : dict, optional
+        ``id(object)`` -> persistent id, for :class:`_SaveObject`.
+    """
+
+    def __init__(self, file, protocol=None, external_objects=None,
+                 **kwargs):
+        super().__init__(file, protocol, **kwargs)
+        self.external_objects = external_objects or {}
+        self._warned = set()
+
+    def persistent_id(self, obj):
+        persistent_id = self.external_objects.get(id(obj))
+        if persistent_id is not None:
+            return persistent_id
+        if ((type(obj) is types.FunctionType or isinstance(obj, type))
+                and getattr(obj, '__module__', None) == '__main__'
+                and id(obj) not in self._warned):
+            self._warned.add(id(obj))
+            warnings.warn(MAIN_MODULE_WARNING.format(obj.__qualname__))
+        return None
+
+
+class _PersistentID:
+    """Replace the objects in ``external_objects`` by their persistent id.
+
+    Parameters
+    ----------
+    external_objects : dict
+        ``id(object)`` -> persistent id.
+    """
+
+    def __init__(self, external_objects):
+        self.external_objects = external_objects
+
+    def __call__(self, object_):
+        return self.external_objects.get(id(object_))
+
+
+class _PersistentLoad:
+    """Resolve persistent ids to arrays of the ``_parameters`` member.
+
+    The arrays are read lazily, on the first id that needs them, and
+    cached per id so that every reference shares one array.
+
+    Parameters
+    ----------
+    parameters : callable
+        Returns the mapping npz key -> array (called at most once).
+    """
+
+    def __init__(self, parameters):
+        self._get_parameters = parameters
+        self._parameters = None
+        self.cache = {}
+
+    @property
+    def parameters(self):
+        if self._parameters is None:
+            self._parameters = self._get_parameters()
+        return self._parameters
+
+    def __call__(self, id_):
+        if id_ not in self.cache:
+            recreate, name, context_name = _unmangle_parameter_name(id_)
+            self.cache[id_] = recreate(context_name, self.parameters[name])
+        return self.cache[id_]
+
+
+class _SaveObject:
+    """Pickle ``object_`` to a file, replacing external objects by ids.
+
+    Parameters
+    ----------
+    pickler : type
+        The pickler class.
+    object_ : object
+        The object to pickle.
+    external_objects : dict
+        ``id(object)`` -> persistent id.
+    protocol : int
+        The pickle protocol.
+    root : str, optional
+        How to call ``object_`` in error messages; by default its class
+        name in snake case (``'main_loop'``).
+    member : str, optional
+        The archive member being written, recorded on errors.
+    """
+
+    def __init__(self, pickler, object_, external_objects, protocol,
+                 root=None, member=None, **kwargs):
+        self.pickler = pickler
+        self.object_ = object_
+        self.external_objects = external_objects
+        self.protocol = protocol
+        self.root = root or _snake_case(type(object_).__name__)
+        self.member = member
+        self.kwargs = kwargs
+
+    def __call__(self, file_):
+        if issubclass(self.pickler, _PicklerWithWarning):
+            pickler = self.pickler(file_, protocol=self.protocol,
+                                   external_objects=self.external_objects,
+                                   **self.kwargs)
+        else:
+            pickler = self.pickler(file_, protocol=self.protocol,
+                                   **self.kwargs)
+            pickler.persistent_id = _PersistentID(self.external_objects)
+        try:
+            pickler.dump(self.object_)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            described = describe_unpicklable(self.object_, self.root, exc,
+                                             self.protocol)
+            described.checkpoint_member = self.member
+            raise described from exc
+
+
+def _snake_case(name: str) -> str:
+    """``'MainLoop'`` -> ``'main_loop'``."""
+    return ''.join('_' + c.lower() if c.isupper() and i else c.lower()
+                   for i, c in enumerate(name))
+
+
+class _NullFile:
+    def write(self, data):
+        return len(data)
+
+
+class _ProbePickler(pickle.Pickler):
+    """Pickles to nowhere, skipping plain arrays and objects in ``stubs``.
+
+    Plain arrays always pickle. The objects in ``stubs`` (ids) are those on
+    the path being examined: a child that refers back to its parent (an
+    extension to its main loop) is judged on what it adds.
+    """
+
+    def __init__(self, file_, protocol, stubs):
+        super().__init__(file_, protocol=protocol)
+        self.stubs = stubs
+
+    def persistent_id(self, obj):
+        if type(obj) is numpy.ndarray and not obj.dtype.hasobject:
+            return 0
+        if id(obj) in self.stubs:
+            return 1
+        return None
+
+
+def _pickling_error(obj, protocol, stubs=frozenset()):
+    """The error pickling ``obj`` raises, or ``None``."""
+    try:
+        _ProbePickler(_NullFile(), protocol, stubs).dump(obj)
+    except Exception as exc:
+        return exc
+    return None
+
+
+def _children(obj, protocol):
+    """``(path suffix, child)`` for what pickling ``obj`` pickles next."""
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            yield f'[{key!r}]', value
+        return
+    if isinstance(obj, (list, tuple)):
+        for i, value in enumerate(obj):
+            yield f'[{i}]', value
+        return
+    if isinstance(obj, (set, frozenset)):
+        for value in obj:
+            yield f'.<element {value!r}>', value
+        return
+    if isinstance(obj, type):
+        return
+    reduce = copyreg.dispatch_table.get(type(obj))
+    try:
+        if reduce is not None:
+            reduced = reduce(obj)
+        else:
+            reduced = obj.__reduce_ex__(protocol)
+    except Exception:
+        return
+    if not isinstance(reduced, tuple):
+        return
+    reduced = reduced + (None,) * (5 - len(reduced))
+    _, args, state, listitems, dictitems = reduced[:5]
+    if isinstance(state, tuple) and len(state) == 2 and all(
+            isinstance(part, dict) or part is None for part in state):
+        states = [part for part in state if part]
+    else:
+        states = [state]
+    for state in states:
+        if isinstance(state, dict):
+            for key, value in state.items():
+                yield f'.{key}', value
+        elif state is not None:
+            yield '.__getstate__()', state
+    for i, arg in enumerate(args or ()):
+        if not isinstance(arg, type):
+            yield f'.__reduce__()[1][{i}]', arg
+    if listitems is not None:
+        for i, value in enumerate(listitems):
+            yield f'[{i}]', value
+    if dictitems is not None:
+        for key, value in dictitems:
+            yield f'[{key!r}]', value
+
+
+def find_unpicklable(object_, root: str = 'object_',
+                     protocol: int = DEFAULT_PROTOCOL):
+    """Find the most specific part of ``object_`` that cannot be pickled.
+
+    Walks down from ``object_`` into the first attribute, item or
+    constructor argument that fails to pickle on its own, until none of
+    the children of the failing object fails.
+
+    Returns
+    -------
+    tuple or None
+        ``(path, obj, error)``, e.g. ``('main_loop.extensions[3].function',
+        <function <lambda>>, PicklingError(...))``, or ``None`` if
+        ``object_`` pickles.
+
+    Examples
+    --------
+    >>> path, obj, error = find_unpicklable({'f': [1, lambda x: x]}, 'config')
+    >>> path
+    "config['f'][1]"
+    """
+    error = _pickling_error(object_, protocol)
+    if error is None:
+        return None
+    path, obj = root, object_
+    on_path = {id(object_)}
+    while True:
+        for suffix, child in _children(obj, protocol):
+            if id(child) in on_path:
+                continue
+            child_error = _pickling_error(child, protocol, on_path)
+            if child_error is not None:
+                path, obj, error = path + suffix, child, child_error
+                on_path.add(id(child))
+                break
+        else:
+            return path, obj, error
+
+
+def describe_unpicklable(object_, root, error, protocol=DEFAULT_PROTOCOL):
+    """An exception like ``error`` that names the part that failed.
+
+    The exception has the same type as ``error`` where possible and the
+    attributes ``unpicklable_path`` and ``unpicklable_object``.
+    """
+    try:
+        found = find_unpicklable(object_, root, protocol)
+    except Exception:
+        found = None
+    if found is None:
+        path, obj = root, object_
+    else:
+        path, obj, error = found
+    message = UNPICKLABLE_MESSAGE.format(
+        path=path, type_name=type(obj).__name__, error=error, root=root)
+    try:
+        described = type(error)(message)
+    except Exception:
+        described = pickle.PicklingError(message)
+    described.unpicklable_path = path
+    described.unpicklable_object = obj
+    return described
