@@ -287,3 +287,56 @@ def test_sigterm_or_second_sigint_finish_the_batch(signals):
     assert result['batch_interrupt']
     assert result['finished']
     assert result['called'] == ['after_training']
+
+
+SQLITE_WRITER_SCRIPT = textwrap.dedent('''
+    import sys
+    from blocks.extensions import FinishAfter, SimpleExtension
+    from blocks.log import SQLiteLog
+    from blocks.main_loop import MainLoop
+    from blocks.utils.testing import MockAlgorithm
+    from tests.streams import ListStream
+
+    class Record(SimpleExtension):
+        def do(self, which_callback, *args):
+            log = self.main_loop.log
+            if which_callback == 'before_training':
+                print(log.h_uuid, flush=True)
+            else:
+                log.current_row['iteration'] = log.status['iterations_done']
+
+    log = SQLiteLog(database=sys.argv[1])
+    MainLoop(MockAlgorithm(delay_time=0.02), ListStream(range(5)), log=log,
+             extensions=[Record(before_training=True, after_batch=True),
+                         FinishAfter(after_n_epochs=40)]).run()
+''')
+
+
+def test_sqlite_log_is_read_by_another_process_while_training(tmp_path):
+    import time
+    from uuid import UUID
+    database = str(tmp_path / 'log.sqlite')
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    process = subprocess.Popen(
+        [sys.executable, '-c', SQLITE_WRITER_SCRIPT, database], cwd=root,
+        stdout=subprocess.PIPE, text=True,
+        env=dict(os.environ, PYTHONPATH=root))
+    try:
+        uuid = UUID(process.stdout.readline().strip())
+        seen_while_running = 0
+        deadline = time.monotonic() + 30
+        while process.poll() is None and time.monotonic() < deadline:
+            reader = SQLiteLog(database=database, uuid=uuid)
+            rows = [time_ for time_ in reader if 'iteration' in reader[time_]]
+            if rows and process.poll() is None:
+                assert all(reader[time_]['iteration'] == time_
+                           for time_ in rows)
+                seen_while_running = max(seen_while_running, len(rows))
+            reader.conn.close()
+            time.sleep(0.1)
+        assert seen_while_running >= 5
+    finally:
+        process.wait(timeout=60)
+    assert process.returncode == 0
+    final = SQLiteLog(database=database, uuid=uuid)
+    assert len([t for t in final if 'iteration' in final[t]]) == 200
