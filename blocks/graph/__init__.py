@@ -1,0 +1,13 @@
+"""Annotated computation graphs.
+
+The code lives in :mod:`blocks.graph.computation_graph`,
+:mod:`blocks.graph.annotations` and :mod:`blocks.graph.transformations`;
+this module re-exports it.
+"""
+from blocks.graph.annotations import add_annotation, Annotation
+from blocks.graph.computation_graph import ComputationGraph
+from blocks.graph.transformations import (
+    apply_dropout, apply_noise, collect_parameters)
+
+__all__ = ['add_annotation', 'Annotation', 'ComputationGraph',
+           'apply_dropout', 'apply_noise', 'collect_parameters']

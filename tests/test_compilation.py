@@ -1,0 +1,123 @@
+import os
+import pickle
+
+import numpy
+import pytensor
+import pytest
+from pytensor import tensor
+from pytensor.compile.mode import Mode
+from pytensor.link.numba import NumbaLinker
+
+from blocks import compilation
+from blocks.compilation import (
+    BLAS_ROUTINES, NUMPY_UFUNCS_REWRITE, configure_blas, default_mode,
+    describe, function, scipy_openblas_ldflags, user_chose_mode)
+
+
+def test_scipy_openblas_ldflags_map_every_routine():
+    flags = scipy_openblas_ldflags()
+    if not flags:
+        pytest.skip('SciPy bundles no OpenBLAS here')
+    directory, library = flags.split()[:2]
+    assert os.path.exists(os.path.join(directory[len('-L'):],
+                                       f"lib{library[len('-l'):]}.so"))
+    for routine in BLAS_ROUTINES:
+        assert f'-D{routine}=scipy_{routine}' in flags.split()
+
+
+def test_user_choice_of_linker_is_respected():
+    with pytensor.config.change_flags(linker='py'):
+        assert user_chose_mode()
+        assert default_mode() is None
+        assert describe()['linker'] == 'py'
+
+
+def test_default_is_c_with_blas_else_numba():
+    configure_blas()
+    if user_chose_mode():
+        pytest.skip('the user chose a mode or linker')
+    if pytensor.config.cxx and pytensor.config.blas__ldflags:
+        assert describe()['linker'] == 'cvm'
+    with pytensor.config.change_flags(blas__ldflags=''):
+        assert isinstance(default_mode().linker, NumbaLinker)
+
+
+def test_explicit_mode_is_passed_through():
+    x = tensor.vector('x')
+    compiled = function([x], 2 * x, mode=Mode(linker='py'))
+    assert type(compiled.maker.linker).__name__ == 'PerformLinker'
+
+
+def test_configure_blas_keeps_a_library_pytensor_found(monkeypatch):
+    monkeypatch.setattr(compilation, '_blas_configured', False)
+    with pytensor.config.change_flags(blas__ldflags='-lmyblas'):
+        assert configure_blas() == '-lmyblas'
+
+
+@pytest.mark.skipif(describe()['linker'] != 'cvm' or
+                    'scipy' not in describe()['blas'].lower(),
+                    reason="blocks' default does not link SciPy's OpenBLAS")
+def test_blas_routines_through_renamed_symbols_are_correct():
+    # One function for all BLAS calls of both precisions: C compilation is
+    # what costs time here.
+    rng = numpy.random.default_rng(0)
+    inputs, outputs, values, expected = [], [], [], []
+    for dtype in ('float32', 'float64'):
+        a = tensor.matrix(dtype=dtype)
+        b = tensor.matrix(dtype=dtype)
+        v = tensor.vector(dtype=dtype)
+        inputs += [a, b, v]
+        outputs += [a.dot(b), a.dot(v), v.dot(v),
+                    a + 2 * tensor.outer(v[:3], v)]
+        a_value = rng.random((3, 5)).astype(dtype)
+        b_value = rng.random((5, 4)).astype(dtype)
+        v_value = rng.random(5).astype(dtype)
+        values += [a_value, b_value, v_value]
+        expected += [a_value @ b_value, a_value @ v_value, v_value @ v_value,
+                     a_value + 2 * numpy.outer(v_value[:3], v_value)]
+    results = function(inputs, outputs)(*values)
+    for result, reference in zip(results, expected, strict=True):
+        numpy.testing.assert_allclose(result, reference, rtol=1e-5)
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_numpy_ufuncs_replace_c_tanh_exp_log(dtype):
+    x = tensor.vector('x', dtype=dtype)
+    mode = Mode(linker='py').including(NUMPY_UFUNCS_REWRITE)
+    outputs = [tensor.tanh(x), tensor.exp(x), tensor.log(x)]
+    compiled = function([x], outputs, mode=mode)
+    ops = {str(node.op) for node in compiled.maker.fgraph.apply_nodes}
+    assert {'NumpyUfunc{tanh}', 'NumpyUfunc{exp}'} <= ops
+    # NumPy's float64 log is slower than the C library's: left alone.
+    assert ('NumpyUfunc{log}' in ops) == (dtype == 'float32')
+    value = numpy.linspace(0.1, 3, 7).astype(dtype)
+    for result, reference in zip(compiled(value), [numpy.tanh(value),
+                                                   numpy.exp(value),
+                                                   numpy.log(value)],
+                                 strict=True):
+        assert result.dtype == dtype
+        numpy.testing.assert_allclose(result, reference, rtol=1e-6)
+
+
+def test_numpy_ufuncs_only_in_blocks_default_c_mode():
+    assert 'NumPy' not in describe(Mode(linker='cvm'))['optimizer']
+    if describe()['linker'] == 'cvm':
+        assert 'NumPy' in describe()['optimizer']
+
+
+def test_function_with_numpy_ufunc_pickles():
+    x = tensor.vector('x')
+    mode = Mode(linker='py').including(NUMPY_UFUNCS_REWRITE)
+    compiled = pickle.loads(pickle.dumps(function([x], tensor.tanh(x),
+                                                  mode=mode)))
+    value = numpy.ones(3, dtype=x.dtype)
+    numpy.testing.assert_allclose(compiled(value), numpy.tanh(value))
+
+
+def test_numpy_ufuncs_return_arrays_for_scalars():
+    x = tensor.scalar('x', dtype='float32')
+    mode = Mode(linker='cvm').including(NUMPY_UFUNCS_REWRITE)
+    result = function([x], tensor.tanh(x) * 2, mode=mode)(
+        numpy.float32(0.5))
+    assert isinstance(result, numpy.ndarray)
+    assert result == pytest.approx(2 * numpy.tanh(0.5))
