@@ -134,8 +134,7 @@ class Checkpoint(SimpleExtension):
 
     def responds_to(self, callback_name: str) -> bool:
         return (callback_name in _DESTINATION_CHECKS
-                or any(name == callback_name
-                       for name, _, _ in self._conditions))
+                or self._has_condition_for(callback_name))
 
     def dispatch(self, callback_invoked, *from_main_loop):
         """Check the paths where needed, then run :meth:`do` as usual."""
@@ -359,8 +358,7 @@ class Load(SimpleExtension):
 
     def responds_to(self, callback_name: str) -> bool:
         return (self._saved_algorithm is not None
-                or any(name == callback_name
-                       for name, _, _ in self._conditions))
+                or self._has_condition_for(callback_name))
 
     def dispatch(self, callback_invoked, *from_main_loop):
         """Run :meth:`do` as usual, then set the algorithm's state.

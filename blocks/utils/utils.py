@@ -196,8 +196,8 @@ def extract_args(expected, *args, **kwargs):
     OrderedDict
         Name to value, in the order of ``expected``.
 
-    >>> extract_args(['a', 'b'], 1, b=2)
-    OrderedDict({'a': 1, 'b': 2})
+    >>> dict(extract_args(['a', 'b'], 1, b=2))
+    {'a': 1, 'b': 2}
     """
     routed_args = OrderedDict(zip(expected, args))
     for name, value in kwargs.items():
