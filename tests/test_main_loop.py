@@ -340,3 +340,26 @@ def test_sqlite_log_is_read_by_another_process_while_training(tmp_path):
     assert process.returncode == 0
     final = SQLiteLog(database=database, uuid=uuid)
     assert len([t for t in final if 'iteration' in final[t]]) == 200
+
+
+def test_stream_sources_that_do_not_match_the_algorithm_fail_before_training():
+    import pytensor
+    from pytensor import tensor
+
+    from blocks.algorithms import UpdatesAlgorithm
+
+    features = tensor.vector('features')
+    total = pytensor.shared(0.)
+    algorithm = UpdatesAlgorithm(updates=[(total, total + features.sum())])
+    started = []
+
+    class Started(SimpleExtension):
+        def do(self, which_callback, *args):
+            started.append(which_callback)
+
+    main_loop = MainLoop(algorithm, ListStream([1.]),
+                         extensions=[Started(before_training=True),
+                                     FinishAfter(after_n_epochs=1)])
+    with pytest.raises(ValueError, match="(?s)features.*data"):
+        main_loop.run()
+    assert started == []
