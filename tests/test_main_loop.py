@@ -282,7 +282,8 @@ def test_sigint_finishes_the_epoch():
                          ids=['sigterm', 'second-sigint'])
 def test_sigterm_or_second_sigint_finish_the_batch(signals):
     result = run_and_signal(signals)
-    assert 3 <= result['iterations_done'] <= 5
+    # Stopped mid-epoch, after the batch during which the signal came.
+    assert 3 <= result['iterations_done'] < 20
     assert result['epochs_done'] == 0
     assert result['batch_interrupt']
     assert result['finished']
