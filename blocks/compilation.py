@@ -136,9 +136,7 @@ def configure_blas() -> str:
                 ldflags = scipy_openblas_ldflags()
                 if ldflags:
                     pytensor.config.blas__ldflags = ldflags
-    if not pytensor.config.blas__ldflags:
-        return ''
-    return pytensor.config.blas__ldflags
+    return pytensor.config.blas__ldflags or ''
 
 
 class NumpyUfunc(Op):

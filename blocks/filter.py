@@ -195,7 +195,6 @@ class VariableFilter:
         if self.call_id:
             variables = [
                 var for var in variables
-                if get_application_call(var) and
-                get_application_call(var).metadata['call_id'] ==
-                self.call_id]
+                if (call := get_application_call(var)) and
+                call.metadata['call_id'] == self.call_id]
         return variables

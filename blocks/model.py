@@ -63,8 +63,8 @@ class Model(ComputationGraph):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        bricks = [get_brick(var) for var
-                  in self.variables + self.scan_variables if get_brick(var)]
+        bricks = [brick for var in self.variables + self.scan_variables
+                  if (brick := get_brick(var))]
         children = set(chain(*(brick.children for brick in bricks)))
         # Quadratic complexity: we should not have thousands of
         # top-level bricks.
@@ -75,8 +75,8 @@ class Model(ComputationGraph):
         names = Counter([brick.name for brick in self.top_bricks])
         repeated_names = [name for name, count in names.items() if count > 1]
         if repeated_names:
-            raise ValueError("top bricks with the same name:"
-                             " {}".format(', '.join(repeated_names)))
+            raise ValueError(f"top bricks with the same name: "
+                             f"{', '.join(repeated_names)}")
         parameter_list = []
         for parameter in self.parameters:
             brick = get_brick(parameter)

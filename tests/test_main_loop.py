@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from blocks.extensions import FinishAfter, SimpleExtension, TrainingExtension
+from blocks.extensions import FinishAfter, SimpleExtension
 from blocks.log import SQLiteLog, TrainingLog
 from blocks.main_loop import MainLoop
 from blocks.utils.testing import MockAlgorithm

@@ -81,9 +81,9 @@ def args_to_kwargs(args, f):
     return dict(zip(arg_names + [varargs_name], args))
 
 
-def _brick_path(brick) -> str:
+def _brick_path(brick, delimiter: str = BRICK_DELIMITER) -> str:
     """The path of `brick`, e.g. ``/mlp/linear_0``."""
-    return BRICK_DELIMITER + BRICK_DELIMITER.join(
+    return delimiter + delimiter.join(
         b.name for b in brick.get_unique_path())
 
 
@@ -761,9 +761,7 @@ class Brick(Annotation, metaclass=_Brick):
             The separator between brick names in the hierarchical name.
 
         """
-        return (delimiter + delimiter.join(
-            brick.name for brick in self.get_unique_path()) +
-            '.' + parameter.name)
+        return _brick_path(self, delimiter) + '.' + parameter.name
 
 
 class LazyNone:
@@ -830,6 +828,8 @@ def lazy(allocation=None, initialization=None):
 
     def lazy_wrapper(init):
         arg_names, varargs, _, _ = _signature_names(init)
+        # What args_to_kwargs(args, init) maps positionals to, computed once.
+        positional_names = arg_names + [varargs]
 
         def lazy_init(*args, **kwargs):
             self = args[0]
@@ -849,7 +849,7 @@ def lazy(allocation=None, initialization=None):
                     f"{type(self).__name__}() got multiple values for "
                     f"{', '.join(sorted(both))}: given both positionally and "
                     f"as keywords")
-            kwargs = dict_union(args_to_kwargs(args, init), kwargs)
+            kwargs = dict_union(dict(zip(positional_names, args)), kwargs)
             for allocation_arg in allocation:
                 kwargs.setdefault(allocation_arg, NoneAllocation)
             for initialization_arg in initialization:

@@ -184,16 +184,14 @@ class Initializable(RNGMixin, Brick):
         self.seed = seed
 
     def _push_initialization_config(self):
+        biases_init = getattr(self, 'biases_init', None)
         for child in self.children:
             if isinstance(child, Initializable):
                 child.rng = self.rng
                 if self.weights_init:
                     child.weights_init = self.weights_init
-        if hasattr(self, 'biases_init') and self.biases_init:
-            for child in self.children:
-                if (isinstance(child, Initializable) and
-                        hasattr(child, 'biases_init')):
-                    child.biases_init = self.biases_init
+                if biases_init and hasattr(child, 'biases_init'):
+                    child.biases_init = biases_init
 
     def _scheme(self, attr: str):
         """The initialization scheme `attr`, or a clear error if unset."""

@@ -1,8 +1,5 @@
 """The extension protocol: callbacks, triggers and predicates."""
-import logging
 from abc import ABCMeta, abstractmethod
-
-logger = logging.getLogger(__name__)
 
 CALLBACK_NAMES = ('on_resumption', 'on_error', 'before_training',
                   'before_epoch', 'before_batch', 'after_batch',
@@ -373,6 +370,10 @@ class SimpleExtension(TrainingExtension, metaclass=ABCMeta):
         return self._has_condition_for(callback_name)
 
     def _has_condition_for(self, callback_name: str) -> bool:
+        # A condition under a name that is not a callback (a typo) makes
+        # dispatch raise: respond to every callback so that it does.
+        if self.__dict__.get('_has_unknown_callback'):
+            return True
         return any(name == callback_name for name, _, _ in self._conditions)
 
     @staticmethod
@@ -424,16 +425,12 @@ class CompositeExtension(SimpleExtension):
         super().__init__(**kwargs)
 
     def dispatch(self, callback_invoked, *from_main_loop):
-        def run_super():
-            super(CompositeExtension, self).dispatch(callback_invoked,
-                                                     *from_main_loop)
-
         if self.run_before_children:
-            run_super()
+            super().dispatch(callback_invoked, *from_main_loop)
         for ext in self.sub_extensions:
             ext.dispatch(callback_invoked, *from_main_loop)
         if not self.run_before_children:
-            run_super()
+            super().dispatch(callback_invoked, *from_main_loop)
 
     def responds_to(self, callback_name: str) -> bool:
         if type(self).dispatch is not CompositeExtension.dispatch:

@@ -32,17 +32,13 @@ class Printing(SimpleExtension):
 
     def do(self, which_callback, *args):
         log = self.main_loop.log
-        print_status = True
-
         print()
-        print("".join(79 * "-"))
+        print(79 * "-")
         heading = HEADINGS.get(str(which_callback))
         if heading:
             print(heading)
-        if which_callback == "on_interrupt":
-            print_status = False
-        print("".join(79 * "-"))
-        if print_status:
+        print(79 * "-")
+        if which_callback != "on_interrupt":
             print("Training status:")
             self._print_attributes(log.status)
             print("Log records from the iteration {}:".format(

@@ -50,7 +50,7 @@ class ProgressBar(TrainingExtension):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.bar = None
-        self.iter_count = 0
+        self._reset_count()
 
     def __getstate__(self):
         # The bar holds a file object and timers: it is rebuilt on demand.
@@ -101,11 +101,14 @@ class ProgressBar(TrainingExtension):
                                        max_value=iter_per_epoch,
                                        fd=CurrentStderr())
 
-    def before_epoch(self):
+    def _reset_count(self):
         self.iter_count = 0
         self._next_update = 0
         self._update_step = 1
         self._last_update = None
+
+    def before_epoch(self):
+        self._reset_count()
 
     def after_epoch(self):
         if self.bar is None:
@@ -118,7 +121,7 @@ class ProgressBar(TrainingExtension):
         self.iter_count += 1
         # Redrawing costs more than a fast training step: redraw about
         # every REDRAW_INTERVAL seconds, counting batches in between.
-        if self.iter_count >= self.__dict__.get('_next_update', 0):
+        if self.iter_count >= self._next_update:
             self._update_bar()
 
     def _update_bar(self):
@@ -132,8 +135,8 @@ class ProgressBar(TrainingExtension):
             self.bar.max_value = progressbar.UnknownLength
         self.bar.update(self.iter_count)
         now = time.monotonic()
-        last = self.__dict__.get('_last_update')
-        step = self.__dict__.get('_update_step', 1)
+        last = self._last_update
+        step = self._update_step
         if last is not None:
             if now - last < self.REDRAW_INTERVAL / 2:
                 step *= 2

@@ -7,7 +7,7 @@ import pytensor
 from pytensor.tensor.random.variable import shared_rng
 
 from blocks.roles import add_role, COLLECTED, COLLECTOR, DROPOUT
-from blocks.utils.theano_utils import shared_floatx_zeros
+from blocks.utils.theano_utils import shared_floatx
 
 __all__ = ['apply_noise', 'apply_dropout', 'collect_parameters',
            'SharedRandomStreams']
@@ -180,11 +180,9 @@ def collect_parameters(computation_graph, parameters):
         parameter_sizes.append(parameter_values[-1].size)
         parameter_shapes.append(parameter_values[-1].shape)
 
-    new_parameters = shared_floatx_zeros(sum(parameter_sizes))
-    new_parameters.set_value(numpy.concatenate(
-        [value.flatten() for value in parameter_values]).astype(
-            pytensor.config.floatX))
-    new_parameters.name = 'collected_parameters'
+    new_parameters = shared_floatx(
+        numpy.concatenate([value.flatten() for value in parameter_values]),
+        name='collected_parameters')
     add_role(new_parameters, COLLECTOR)
 
     replacements = {}

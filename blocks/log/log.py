@@ -29,10 +29,7 @@ class TrainingLogBase(metaclass=ABCMeta):
     """
 
     def __init__(self, uuid=None):
-        if uuid is None:
-            self.uuid = uuid4()
-        else:
-            self.uuid = uuid
+        self.uuid = uuid4() if uuid is None else uuid
         if uuid is None:
             self.status.update({
                 'iterations_done': 0,

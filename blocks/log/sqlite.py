@@ -679,11 +679,6 @@ class SQLiteLog(TrainingLogBase, Mapping):
         self._uuid = value
 
     @property
-    def h_uuid(self) -> str:
-        """The hexadecimal form of :attr:`uuid`."""
-        return self._uuid.hex
-
-    @property
     def conn(self) -> sqlite3.Connection:
         """The connection to the database, opened on first use."""
         return self._buffer.conn
@@ -729,7 +724,7 @@ class SQLiteLog(TrainingLogBase, Mapping):
         """
         self.flush()
         state = self.__dict__.copy()
-        for name in ('_buffer', '_finalizer', '_conn'):
+        for name in ('_buffer', '_finalizer'):
             state.pop(name, None)
         self.resume()
         return state

@@ -220,11 +220,6 @@ class AggregationBuffer:
             self.accumulation_updates.extend(aggregator.accumulation_updates)
             self.readout_variables[v.name] = aggregator.readout_variable
 
-    def _compile(self):
-        """Compile the reset and the readout functions."""
-        self._function('initialize')
-        self._function('readout')
-
     def _function(self, kind):
         """The compiled function of a kind, compiled on first use.
 
@@ -349,9 +344,7 @@ class DatasetEvaluator:
             self._compile()
 
     def _compile(self):
-        updates = []
-        if self.theano_buffer.accumulation_updates:
-            updates += self.theano_buffer.accumulation_updates
+        updates = list(self.theano_buffer.accumulation_updates)
         if self.updates:
             updates += (list(self.updates.items())
                         if isinstance(self.updates, Mapping)

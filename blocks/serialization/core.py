@@ -29,8 +29,7 @@ from blocks.serialization.pickling import (DEFAULT_PROTOCOL,
                                            _PicklerWithWarning, _SaveObject)
 from blocks.serialization.npz import open_npz, write_npz
 from blocks.serialization.tar import (CorruptCheckpointError, _taradd,
-                                      check_member_size, file_name,
-                                      get_member, is_real_file, open_archive,
+                                      file_name, get_member, open_archive,
                                       open_member, truncated_message)
 
 logger = logging.getLogger(__name__)
@@ -140,8 +139,6 @@ def _open_npz(tar_file, file_):
     """The ``_parameters`` member as a :class:`numpy.lib.npyio.NpzFile`."""
     member = get_member(tar_file, '_parameters', file_)
     try:
-        if is_real_file(file_):
-            check_member_size(member, file_)
         return open_npz(tar_file, member, file_)
     except (*_CORRUPTION_ERRORS, ValueError) as exc:
         raise CorruptCheckpointError(truncated_message.format(

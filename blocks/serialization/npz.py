@@ -13,7 +13,8 @@ import zlib
 import numpy
 from numpy.lib import format as npy_format
 
-from blocks.serialization.tar import _MemberReader, is_real_file
+from blocks.serialization.tar import (_MemberReader, check_member_size,
+                                      is_real_file)
 
 _LOCAL_HEADER = struct.Struct('<4s22xHH')
 _LOCAL_HEADER_SIGNATURE = b'PK\x03\x04'
@@ -171,7 +172,13 @@ class NpzReader:
 
 
 def open_npz(tar_file, member, fileobj):
-    """The arrays of the ``.npz`` archive in ``member`` of ``tar_file``."""
+    """The arrays of the ``.npz`` archive in ``member`` of ``tar_file``.
+
+    Like :func:`~blocks.serialization.tar.open_member`: when ``fileobj`` is
+    a real file, it is read directly, after checking that it holds the
+    whole member.
+    """
     if is_real_file(fileobj):
+        check_member_size(member, fileobj)
         return NpzReader(fileobj, member.offset_data, member.size)
     return numpy.load(tar_file.extractfile(member), allow_pickle=False)

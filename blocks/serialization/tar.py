@@ -58,6 +58,19 @@ def file_name(file_) -> str:
     return repr(file_)
 
 
+def _seek_target(offset, whence, position, size) -> int:
+    """The position, from the start of a member, that a seek goes to."""
+    if whence == io.SEEK_CUR:
+        offset += position
+    elif whence == io.SEEK_END:
+        offset += size
+    elif whence != io.SEEK_SET:
+        raise ValueError(f"invalid whence ({whence})")
+    if offset < 0:
+        raise ValueError(f"negative seek position {offset}")
+    return offset
+
+
 class _MemberWriter:
     """A file-like window on an archive, starting at a member's data.
 
@@ -83,14 +96,7 @@ class _MemberWriter:
         return self._position
 
     def seek(self, offset, whence=io.SEEK_SET):
-        if whence == io.SEEK_CUR:
-            offset += self._position
-        elif whence == io.SEEK_END:
-            offset += self.size
-        elif whence != io.SEEK_SET:
-            raise ValueError(f"invalid whence ({whence})")
-        if offset < 0:
-            raise ValueError(f"negative seek position {offset}")
+        offset = _seek_target(offset, whence, self._position, self.size)
         self._fileobj.seek(self._start + offset)
         self._position = offset
         return offset
@@ -176,16 +182,9 @@ class _MemberReader(io.RawIOBase):
         return self._position
 
     def seek(self, offset, whence=io.SEEK_SET):
-        if whence == io.SEEK_CUR:
-            offset += self._position
-        elif whence == io.SEEK_END:
-            offset += self._size
-        elif whence != io.SEEK_SET:
-            raise ValueError(f"invalid whence ({whence})")
-        if offset < 0:
-            raise ValueError(f"negative seek position {offset}")
-        self._position = offset
-        return offset
+        self._position = _seek_target(offset, whence, self._position,
+                                      self._size)
+        return self._position
 
     def readinto(self, buffer):
         view = memoryview(buffer).cast('B')
@@ -204,9 +203,10 @@ class _MemberReader(io.RawIOBase):
         return read
 
     def read(self, size=-1):
-        if size is None or size < 0:
-            size = max(0, self._size - self._position)
-        buffer = bytearray(min(size, max(0, self._size - self._position)))
+        remaining = max(0, self._size - self._position)
+        if size is None or size < 0 or size > remaining:
+            size = remaining
+        buffer = bytearray(size)
         n = self.readinto(buffer)
         del buffer[n:]
         return bytes(buffer)

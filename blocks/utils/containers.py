@@ -1,9 +1,8 @@
 """Containers with hooks on item assignment and removal."""
-from abc import ABCMeta
 from collections.abc import MutableSequence
 
 
-class AnnotatingList(MutableSequence, metaclass=ABCMeta):
+class AnnotatingList(MutableSequence):
     """A list-like container that calls hooks when items change.
 
     Subclasses override :meth:`_setitem` (called before an item is set or
@@ -20,9 +19,6 @@ class AnnotatingList(MutableSequence, metaclass=ABCMeta):
 
     def __eq__(self, other):
         return self._items == other
-
-    def __ne__(self, other):
-        return self._items != other
 
     def __getitem__(self, key):
         return self._items[key]

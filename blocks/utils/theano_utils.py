@@ -82,7 +82,7 @@ def shared_floatx_nans(shape, **kwargs):
         A PyTensor shared variable filled with nans.
 
     """
-    return shared_floatx(numpy.nan * numpy.zeros(shape), **kwargs)
+    return shared_floatx(numpy.full(shape, numpy.nan), **kwargs)
 
 
 def shared_floatx(value, name=None, borrow=False, dtype=None, **kwargs):

@@ -118,13 +118,12 @@ def dict_union(*dicts, **kwargs):
     >>> dict_union({'a': 1}, {'b': 2}, c=3)
     {'a': 1, 'b': 2, 'c': 3}
     """
-    dicts = list(dicts)
     if dicts and isinstance(dicts[0], OrderedDict):
         result = OrderedDict()
     else:
         result = {}
-    for d in list(dicts) + [kwargs]:
-        duplicate_keys = set(result.keys()) & set(d.keys())
+    for d in (*dicts, kwargs):
+        duplicate_keys = result.keys() & d.keys()
         if duplicate_keys:
             keys = ', '.join(str(key) for key in duplicate_keys)
             raise ValueError(

@@ -4,6 +4,7 @@ import gzip
 import io
 import os
 import pickle
+import stat
 import struct
 import tarfile
 
@@ -20,6 +21,7 @@ from blocks.data.datasets import CIFAR10, MNIST, H5PYDataset
 from blocks.data.exceptions import ConfigurationError
 from blocks.data.schemes import SequentialScheme
 from blocks.data.streams import DataStream
+from blocks.serialization.atomic import FILE_MODE
 
 TRAIN, TEST = 6, 4
 
@@ -121,6 +123,8 @@ class TestConvertMNIST:
                 'batch', 'index')
             assert H5PYDataset.get_all_splits(f) == ('train', 'test')
         assert not [n for n in os.listdir(tmp_path) if n.startswith('.')]
+        # Readable like any new file (a data path is often shared).
+        assert stat.S_IMODE(os.stat(path).st_mode) == FILE_MODE
 
     @pytest.mark.parametrize('dtype, name', [(None, 'mnist.hdf5'),
                                              ('float32', 'mnist_float32.hdf5'),

@@ -1,6 +1,7 @@
 """Tests of blocks.data.utils."""
 import os
 import pickle
+import stat
 
 import numpy
 import pytest
@@ -9,6 +10,7 @@ from blocks.data import config
 from blocks.data.utils import (Subset, buffer_, cache_file,
                                do_not_pickle_attributes, find_in_data_path,
                                iterable_fancy_indexing, remember_cwd)
+from blocks.serialization.atomic import FILE_MODE
 
 
 class TestSubset:
@@ -164,8 +166,9 @@ def test_cache_file_copies_under_local_data_path(tmp_path, monkeypatch):
     copy = cache_file(str(source))
     assert copy == str(tmp_path / 'local' / 'file.hdf5')
     assert open(copy, 'rb').read() == b'content'
-    assert not [name for name in os.listdir(tmp_path / 'local')
-                if name.startswith('.partial')]
+    # No temporary file left, and the copy is readable like any new file.
+    assert os.listdir(tmp_path / 'local') == ['file.hdf5']
+    assert stat.S_IMODE(os.stat(copy).st_mode) == FILE_MODE
 
 
 def test_remember_cwd_restores_the_directory(tmp_path):

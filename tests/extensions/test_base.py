@@ -124,6 +124,13 @@ def test_condition_under_a_non_callback_name_raises_on_dispatch():
         recorder.dispatch(CallbackName('after_epoch'))
 
 
+def test_main_loop_fails_on_a_condition_under_a_non_callback_name():
+    recorder = Recorder()
+    recorder.add_condition(['after_epochs'])
+    with pytest.raises(TypeError, match="after_epochs"):
+        run_loop([recorder])
+
+
 def test_parse_args_separates_main_loop_and_user_arguments():
     assert SimpleExtension.parse_args('after_batch', (1, 2, 3)) == (
         (1,), (2, 3))

@@ -3,7 +3,6 @@ import contextlib
 import contextvars
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Any
@@ -13,6 +12,7 @@ import numpy
 
 from blocks.data.datasets.hdf5 import H5PYDataset
 from blocks.data.exceptions import MissingInputFiles
+from blocks.serialization.atomic import atomic_write
 
 __all__ = ['MissingInputFiles', 'atomic_hdf5_file', 'check_exists',
            'fill_hdf5_file', 'progress_bar', 'set_axis_labels']
@@ -118,26 +118,15 @@ def atomic_hdf5_file(path: str) -> Iterator[h5py.File]:
     """Write an HDF5 file atomically.
 
     The file is written under a temporary name in the same directory,
-    synced, then renamed to ``path``; on error nothing is left behind.
+    synced, then renamed to ``path``
+    (:func:`blocks.serialization.atomic.atomic_write`); on error nothing is
+    left behind.
 
     """
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.partial-',
-                               suffix='.hdf5')
-    os.close(fd)
-    try:
-        with h5py.File(tmp, mode='w') as h5file:
-            yield h5file
-            for key, value in extra_file_attributes.get().items():
-                h5file.attrs[key] = value
-            h5file.flush()
-        with open(tmp, 'rb') as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path) as file_, h5py.File(file_, mode='w') as h5file:
+        yield h5file
+        for key, value in extra_file_attributes.get().items():
+            h5file.attrs[key] = value
 
 
 @contextlib.contextmanager

@@ -4,7 +4,7 @@ from typing import Any
 
 from blocks.data.iterator import DataIterator
 from blocks.data.streams import iterate_epochs_from
-from blocks.data.transformers.base import Transformer
+from blocks.data.transformers.base import Transformer, copy_axis_labels
 
 
 class BackgroundProcess:
@@ -63,8 +63,7 @@ class MultiProcessing(Transformer):
 
     def __init__(self, data_stream: Any, max_store: int = 100,
                  **kwargs: Any) -> None:
-        if data_stream.axis_labels:
-            kwargs.setdefault('axis_labels', data_stream.axis_labels.copy())
+        copy_axis_labels(data_stream, kwargs)
         super().__init__(data_stream, data_stream.produces_examples, **kwargs)
         self.max_store = max_store
         self.epochs_done = 0

@@ -23,6 +23,13 @@ def check_sources_exist(names: Any, data_stream: Any, what: str) -> None:
             f"not have; its sources are {tuple(data_stream.sources)!r}")
 
 
+def copy_axis_labels(data_stream: Any, kwargs: dict[str, Any]) -> None:
+    """Default ``kwargs['axis_labels']`` to a copy of the stream's labels,
+    for transformers that keep every axis as it is."""
+    if data_stream.axis_labels:
+        kwargs.setdefault('axis_labels', data_stream.axis_labels.copy())
+
+
 class ExpectsAxisLabels:
     """Mixin for transformers that check the axis labels of their input."""
 

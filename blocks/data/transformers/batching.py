@@ -7,7 +7,8 @@ import numpy
 
 from blocks.data import config
 from blocks.data.schemes import BatchSizeScheme
-from blocks.data.transformers.base import Transformer, check_sources_exist
+from blocks.data.transformers.base import (Transformer, check_sources_exist,
+                                           copy_axis_labels)
 
 NEEDS_EXAMPLES = ("{name} needs a stream of examples, but the wrapped stream "
                   "produces batches; wrap it in Unpack first")
@@ -30,11 +31,6 @@ def as_batch_array(examples: list) -> numpy.ndarray:
         for i, example in enumerate(examples):
             array[i] = example
         return array
-
-
-def _copy_labels(data_stream: Any, kwargs: dict[str, Any]) -> None:
-    if data_stream.axis_labels:
-        kwargs.setdefault('axis_labels', data_stream.axis_labels.copy())
 
 
 class Cache(Transformer):
@@ -62,7 +58,7 @@ class Cache(Transformer):
             raise ValueError(
                 "Cache's iteration scheme must be a BatchSizeScheme (such as "
                 f"ConstantScheme), got {type(iteration_scheme).__name__}")
-        _copy_labels(data_stream, kwargs)
+        copy_axis_labels(data_stream, kwargs)
         super().__init__(data_stream, iteration_scheme=iteration_scheme,
                          **kwargs)
         self.cache = [[] for _ in self.sources]

@@ -5,12 +5,8 @@ import numpy
 
 from blocks.data import config
 from blocks.data.transformers.base import (AgnosticSourcewiseTransformer,
-                                           SourcewiseTransformer)
-
-
-def _copy_labels(data_stream: Any, kwargs: dict[str, Any]) -> None:
-    if data_stream.axis_labels:
-        kwargs.setdefault('axis_labels', data_stream.axis_labels.copy())
+                                           SourcewiseTransformer,
+                                           copy_axis_labels)
 
 
 class Flatten(SourcewiseTransformer):
@@ -75,7 +71,7 @@ class ScaleAndShift(AgnosticSourcewiseTransformer):
                  **kwargs: Any) -> None:
         self._scale, self._shift = scale, shift
         self._forget_dtypes()
-        _copy_labels(data_stream, kwargs)
+        copy_axis_labels(data_stream, kwargs)
         super().__init__(data_stream, data_stream.produces_examples, **kwargs)
         self._input_fresh = False
 
@@ -157,7 +153,7 @@ class Cast(AgnosticSourcewiseTransformer):
         if dtype == 'floatX':
             dtype = config.floatX
         self.dtype = dtype
-        _copy_labels(data_stream, kwargs)
+        copy_axis_labels(data_stream, kwargs)
         super().__init__(data_stream, data_stream.produces_examples, **kwargs)
 
     @property
@@ -189,7 +185,7 @@ class ForceFloatX(AgnosticSourcewiseTransformer):
 
     def __init__(self, data_stream: Any, **kwargs: Any) -> None:
         self.floatX = numpy.dtype(config.floatX)
-        _copy_labels(data_stream, kwargs)
+        copy_axis_labels(data_stream, kwargs)
         super().__init__(data_stream, data_stream.produces_examples, **kwargs)
 
     def transform_any_source(self, source_data: Any, _: str) -> Any:

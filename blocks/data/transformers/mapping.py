@@ -6,7 +6,7 @@ from typing import Any
 import numpy
 
 from blocks.data._picklable import AsDict
-from blocks.data.transformers.base import Transformer
+from blocks.data.transformers.base import Transformer, copy_axis_labels
 from blocks.data.transformers.batching import as_batch_array
 
 
@@ -122,8 +122,7 @@ class Filter(Transformer):
 
     def __init__(self, data_stream: Any, predicate: Callable,
                  **kwargs: Any) -> None:
-        if data_stream.axis_labels:
-            kwargs.setdefault('axis_labels', data_stream.axis_labels.copy())
+        copy_axis_labels(data_stream, kwargs)
         super().__init__(data_stream, data_stream.produces_examples, **kwargs)
         self.predicate = predicate
 

@@ -1,10 +1,9 @@
 """Copying data files to a local (faster) directory before use."""
 import os
-import shutil
-import tempfile
 
 from blocks.data import config
 from blocks.data.exceptions import ConfigurationError
+from blocks.serialization.atomic import copy_file
 
 
 def cache_file(filename: str) -> str:
@@ -13,8 +12,9 @@ def cache_file(filename: str) -> str:
     With ``config.local_data_path`` empty (the default) that is ``filename``
     itself. Otherwise the file is copied once under ``local_data_path``,
     keeping its path relative to the data path entry that holds it (or its
-    base name), and the copy's path is returned. The copy is written to a
-    temporary file and renamed, so a partial copy is never used.
+    base name), and the copy's path is returned. The copy is written
+    atomically (:func:`blocks.serialization.atomic.copy_file`), so a partial
+    copy is never used.
 
     """
     local_data_path = config.local_data_path
@@ -36,15 +36,5 @@ def cache_file(filename: str) -> str:
     if os.path.realpath(target) == source or os.path.isfile(target):
         return target
     os.makedirs(os.path.dirname(target), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target),
-                               prefix='.partial-')
-    try:
-        with os.fdopen(fd, 'wb') as out, open(filename, 'rb') as src:
-            shutil.copyfileobj(src, out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    copy_file(filename, target)
     return target
