@@ -11,13 +11,14 @@ import warnings
 import pytensor
 from pytensor import tensor
 from pytensor.graph.basic import Variable
+from pytensor.graph.traversal import graph_inputs
 from pytensor.raise_op import Assert
 
 from blocks.bricks.base import Application, application, Brick, _describe
 from blocks.compilation import default_mode
 from blocks.initialization import NdarrayInitialization
 from blocks.utils import dict_subset, dict_union, pack
-from blocks.utils.theano_utils import is_shared_variable
+from blocks.utils.theano_utils import is_graph_input
 
 __all__ = ['BaseRecurrent', 'recurrent']
 
@@ -80,6 +81,16 @@ class BaseRecurrent(Brick):
     @initial_states.property('outputs')
     def initial_states_outputs(self):
         return self.apply.states
+
+
+def _has_graph_inputs(variable) -> bool:
+    """Whether `variable` depends on anything but shared variables.
+
+    The application copied its keyword inputs, so a shared variable
+    arrives as the copy of one.
+    """
+    return any(is_graph_input(input_)
+               for input_ in graph_inputs([variable]))
 
 
 def _where(brick, application) -> str:
@@ -330,8 +341,7 @@ def recurrent(*args, **kwargs):
             rest_kwargs = {key: value for key, value in kwargs.items()
                            if key not in scan_arguments}
             for value in rest_kwargs.values():
-                if (isinstance(value, Variable) and not
-                        is_shared_variable(value)):
+                if isinstance(value, Variable) and _has_graph_inputs(value):
                     logger.warning("unknown input %s%s", value,
                                    unknown_scan_input)
 
