@@ -3,12 +3,13 @@ import warnings
 from collections import OrderedDict
 from itertools import chain
 
+from pytensor.compile.mode import get_mode
 from pytensor.graph.basic import Variable
 from pytensor.graph.replace import clone_replace
 from pytensor.graph.traversal import graph_inputs, io_toposort
 from pytensor.scan.op import Scan
 
-from blocks.compilation import function
+from blocks.compilation import default_mode, function
 from blocks.roles import has_roles, AUXILIARY, PARAMETER
 from blocks.utils.theano_utils import is_graph_input, is_shared_variable
 from blocks.utils.utils import dict_union
@@ -296,7 +297,11 @@ class ComputationGraph:
                           not is_shared_variable(var)]
         # Outputs rather than upstream's shared holders updated in place:
         # same values, one fewer copy.
-        evaluate = function(self.inputs, role_variables,
+        # Without the shape rewrites: with them, PyTensor 3.0.7 fails to
+        # compile outputs that include an input and sizes of it (such as
+        # the batch sizes that recurrent bricks read), claiming a cycle.
+        mode = get_mode(default_mode()).excluding('ShapeOpt')
+        evaluate = function(self.inputs, role_variables, mode=mode,
                             updates=self.updates, on_unused_input='ignore')
         values = evaluate(*(data[input_.name] for input_ in self.inputs))
         return OrderedDict(zip(role_variables, values, strict=True))
