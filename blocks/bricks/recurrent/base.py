@@ -15,6 +15,8 @@ from pytensor.graph.traversal import graph_inputs
 from pytensor.raise_op import Assert
 
 from blocks.bricks.base import Application, application, Brick, _describe
+# Registers the rewrite that lets Numba and JAX compile the step function.
+from blocks.bricks.recurrent import backends  # noqa: F401
 from blocks.compilation import default_mode
 from blocks.initialization import NdarrayInitialization
 from blocks.utils import dict_subset, dict_union, pack
