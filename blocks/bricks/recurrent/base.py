@@ -15,9 +15,7 @@ from pytensor.graph.traversal import graph_inputs
 from pytensor.raise_op import Assert
 
 from blocks.bricks.base import Application, application, Brick, _describe
-# Registers the rewrite that lets Numba and JAX compile the step function.
-from blocks.bricks.recurrent import backends  # noqa: F401
-from blocks.compilation import default_mode
+from blocks.bricks.recurrent.step_mode import step_mode
 from blocks.initialization import NdarrayInitialization
 from blocks.utils import dict_subset, dict_union, pack
 from blocks.utils.theano_utils import is_graph_input
@@ -407,7 +405,7 @@ def recurrent(*args, **kwargs):
             # Scan compiles its inner function with PyTensor's default
             # mode unless told otherwise, not with the caller's.
             if scan_kwargs.get('mode') is None:
-                scan_kwargs['mode'] = default_mode()
+                scan_kwargs['mode'] = step_mode()
             scan_kwargs.setdefault('return_list', True)
             with warnings.catch_warnings():
                 warnings.filterwarnings(

@@ -2,7 +2,7 @@
 
 The step function is compiled with blocks' default mode, whose NumPy
 ufuncs the Numba and JAX backends cannot compile; these tests show that
-the rewrite of :mod:`blocks.bricks.recurrent.backends` lets them. JAX
+the rewrites of :mod:`blocks.bricks.recurrent.step_mode` let them. JAX
 needs the static shapes the inputs are declared with here.
 """
 import importlib.util
