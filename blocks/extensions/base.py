@@ -1,5 +1,8 @@
 """The extension protocol: callbacks, triggers and predicates."""
 from abc import ABCMeta, abstractmethod
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 CALLBACK_NAMES = ('on_resumption', 'on_error', 'before_training',
                   'before_epoch', 'before_batch', 'after_batch',
@@ -53,26 +56,22 @@ class TrainingExtension:
         The name of the extension.
     """
 
-    #: Bumped whenever an extension changes which callbacks it responds to,
-    #: so that the main loop knows to rebuild its dispatch tables.
-    dispatch_generation = 0
-
     def __init__(self, name: str | None = None):
         if not name:
             name = self.__class__.__name__
         self.name = name
 
     @property
-    def main_loop(self):
+    def main_loop(self) -> Any:
         if not hasattr(self, '_main_loop'):
             raise ValueError("main loop must be assigned to extension first")
         return self._main_loop
 
     @main_loop.setter
-    def main_loop(self, value):
+    def main_loop(self, value: Any) -> None:
         self._main_loop = value
 
-    def dispatch(self, callback_name, *args):
+    def dispatch(self, callback_name: str, *args: Any) -> None:
         """Run the callback with the given name."""
         getattr(self, callback_name)(*args)
 
@@ -80,13 +79,29 @@ class TrainingExtension:
         """Whether dispatching ``callback_name`` can do anything.
 
         The main loop skips extensions that do not respond to a callback.
-        An extension that overrides :meth:`dispatch` responds to everything.
+        An extension responds to the callbacks it overrides, in its class
+        or on the instance (``extension.after_batch = function``); one
+        that overrides :meth:`dispatch` responds to everything.
         """
-        cls = type(self)
-        if cls.dispatch is not TrainingExtension.dispatch:
+        dispatch = getattr(self.dispatch, '__func__', None)
+        if dispatch is not TrainingExtension.dispatch:
             return True
-        return (getattr(cls, callback_name)
-                is not getattr(TrainingExtension, callback_name))
+        function = getattr(getattr(self, callback_name), '__func__', None)
+        return function is not getattr(TrainingExtension, callback_name)
+
+    def conditions_changed(self) -> None:
+        """Tell the main loop that this extension's callbacks changed.
+
+        The main loop keeps, per callback, the extensions that respond to
+        it. Call this after changing what this extension responds to
+        other than through :meth:`SimpleExtension.add_condition` or
+        :meth:`SimpleExtension.set_conditions` (which call it), e.g. after
+        replacing a callback on the instance during training.
+        """
+        main_loop = self.__dict__.get('_main_loop')
+        dispatcher = getattr(main_loop, 'dispatcher', None)
+        if dispatcher is not None:
+            dispatcher.invalidate()
 
     @callback
     def on_resumption(self):
@@ -293,7 +308,7 @@ class SimpleExtension(TrainingExtension, metaclass=ABCMeta):
                                    predicate=Predicate(key, value))
             else:
                 raise KeyError(f"Invalid condition: {key}")
-        TrainingExtension.dispatch_generation += 1
+        self.conditions_changed()
         return self
 
     def add_condition(self, callbacks_names, predicate=None, arguments=None):
@@ -326,7 +341,7 @@ class SimpleExtension(TrainingExtension, metaclass=ABCMeta):
             self._conditions.append((name, predicate, arguments or []))
             if name not in _CALLBACK_NAME_SET:
                 self._has_unknown_callback = True
-        TrainingExtension.dispatch_generation += 1
+        self.conditions_changed()
         return self
 
     @abstractmethod
@@ -364,8 +379,33 @@ class SimpleExtension(TrainingExtension, metaclass=ABCMeta):
                 self.do(callback_invoked,
                         *(from_main_loop + tuple(arguments)))
 
+    def conditions_runner(self, callback_name: CallbackName
+                          ) -> Callable[..., None]:
+        """A function that does what :meth:`dispatch` does for one callback.
+
+        The main loop's dispatcher calls it instead of :meth:`dispatch`
+        (when that is not overridden): the conditions for other callbacks
+        are filtered out once, not at every batch. It is asked again after
+        :meth:`~TrainingExtension.conditions_changed`.
+        """
+        if self.__dict__.get('_has_unknown_callback'):
+            # Dispatch raises the TypeError that names the unknown callback.
+            return partial(self.dispatch, callback_name)
+        conditions = [(predicate, tuple(arguments))
+                      for name, predicate, arguments in self._conditions
+                      if name == callback_name]
+        do = self.do
+
+        def run_conditions(*from_main_loop: Any) -> None:
+            log = self.main_loop.log
+            for predicate, arguments in conditions:
+                if predicate(log):
+                    do(callback_name, *(from_main_loop + arguments))
+        return run_conditions
+
     def responds_to(self, callback_name: str) -> bool:
-        if type(self).dispatch is not SimpleExtension.dispatch:
+        if getattr(self.dispatch, '__func__', None) is not (
+                SimpleExtension.dispatch):
             return True
         return self._has_condition_for(callback_name)
 
@@ -433,7 +473,8 @@ class CompositeExtension(SimpleExtension):
             super().dispatch(callback_invoked, *from_main_loop)
 
     def responds_to(self, callback_name: str) -> bool:
-        if type(self).dispatch is not CompositeExtension.dispatch:
+        if getattr(self.dispatch, '__func__', None) is not (
+                CompositeExtension.dispatch):
             return True
         return (self._has_condition_for(callback_name)
                 or any(ext.responds_to(callback_name)

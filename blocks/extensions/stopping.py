@@ -1,7 +1,7 @@
 """Stop training when a watched quantity stops improving."""
 import logging
 
-from blocks.extensions.base import CompositeExtension, TrainingExtension
+from blocks.extensions.base import CompositeExtension
 from blocks.extensions.finish_after import FinishAfter
 from blocks.extensions.predicates import OnLogRecord
 from blocks.extensions.record_watch import LogRecordWatcher, OnNewBestNotSaved
@@ -215,7 +215,7 @@ class EarlyStopping(CompositeExtension):
                 self.sub_extensions.append(self.checkpoint_extension)
                 # The main loop caches which extensions respond to which
                 # callbacks: the checkpoint's conditions are new to it.
-                TrainingExtension.dispatch_generation += 1
+                self.conditions_changed()
             else:
                 exts = self.main_loop.extensions
                 if exts.index(self.checkpoint_extension) < exts.index(self):
