@@ -9,12 +9,11 @@ share lives in :class:`LogRecordWatcher`.
 """
 import difflib
 import warnings
+from typing import Any
+
+from blocks.extensions.protocol import SAVED_TO, record_notified
 
 __all__ = ['LogRecordWatcher', 'OnNewBestNotSaved']
-
-# The record `Checkpoint` writes its destinations to (log protocol, see
-# `blocks.extensions.saveload.SAVED_TO`).
-SAVED_TO = 'saved_to'
 
 RECORD_NEVER_SEEN = (
     "{watcher}: the log record {record!r} has not appeared in the log during "
@@ -67,9 +66,15 @@ class LogRecordWatcher:
             self._warn_never_seen(log)
         return value
 
-    def watched_record_in_row(self, log) -> bool:
-        """Whether the current row has the watched record (any value)."""
-        return self.watched_record in log.current_row
+    def watched_record_notified(self, log: Any) -> bool:
+        """Whether the current row notifies the watched record.
+
+        See :func:`~blocks.extensions.protocol.record_notified`.
+        """
+        notified = record_notified(log.current_row, self.watched_record)
+        if notified:
+            self._watched_record_seen = True
+        return notified
 
     def _warn_never_seen(self, log):
         # Not every row: a first epoch can be long and SQLite rows are read
@@ -114,7 +119,7 @@ class OnNewBestNotSaved(LogRecordWatcher):
         self.path = path
 
     def __call__(self, log):
-        if not self.watched_value(log):
+        if not self.watched_record_notified(log):
             return False
         return self.path not in (log.current_row.get(SAVED_TO) or ())
 

@@ -4,6 +4,9 @@ import logging
 from blocks.extensions.base import CompositeExtension
 from blocks.extensions.finish_after import FinishAfter
 from blocks.extensions.predicates import OnLogRecord
+from blocks.extensions.protocol import (BEST_SO_FAR_SUFFIX,
+                                        PATIENCE_EPOCHS_SUFFIX,
+                                        PATIENCE_ITERATIONS_SUFFIX)
 from blocks.extensions.record_watch import LogRecordWatcher, OnNewBestNotSaved
 from blocks.extensions.training import TrackTheBest
 
@@ -26,8 +29,9 @@ class FinishIfNoImprovementAfter(LogRecordWatcher, FinishAfter):
     ----------
     notification_name : str
         The name of the log record to look for which indicates a new best
-        performer has been found. Note that the value of this record is not
-        inspected.
+        performer has been found: a row notifies it when the record is
+        there with a true value (see
+        :func:`~blocks.extensions.protocol.record_notified`).
     iterations : int, optional
         The number of iterations to wait for a new best. Exactly one of
         `iterations` or `epochs` must be not ``None`` (default).
@@ -77,9 +81,9 @@ class FinishIfNoImprovementAfter(LogRecordWatcher, FinishAfter):
         kwargs.setdefault('after_epoch', True)
         self.last_best_iter = self.last_best_epoch = None
         if patience_log_record is None:
-            self.patience_log_record = (notification_name + '_patience' +
-                                        ('_epochs' if self.epochs is not None
-                                         else '_iterations'))
+            self.patience_log_record = notification_name + (
+                PATIENCE_EPOCHS_SUFFIX if self.epochs is not None
+                else PATIENCE_ITERATIONS_SUFFIX)
         else:
             self.patience_log_record = patience_log_record
         super().__init__(notification_name, **kwargs)
@@ -88,7 +92,7 @@ class FinishIfNoImprovementAfter(LogRecordWatcher, FinishAfter):
         """Remember the counters if the current row notifies a new best."""
         # Here mainly so we can easily subclass different criteria.
         log = self.main_loop.log
-        if self.watched_record_in_row(log):
+        if self.watched_record_notified(log):
             self.last_best_iter = log.status['iterations_done']
             self.last_best_epoch = log.status['epochs_done']
 
@@ -176,7 +180,7 @@ class EarlyStopping(CompositeExtension):
                  checkpoint_filename=None, notification_name=None,
                  choose_best=min, iterations=None, epochs=None, **kwargs):
         if notification_name is None:
-            notification_name = record_name + '_best_so_far'
+            notification_name = record_name + BEST_SO_FAR_SUFFIX
         kwargs.setdefault('after_epoch', True)
         tracking_ext = TrackTheBest(record_name, notification_name,
                                     choose_best=choose_best, **kwargs)

@@ -5,6 +5,7 @@ import logging
 import numpy
 
 from blocks.extensions.base import SimpleExtension
+from blocks.extensions.protocol import BEST_PREFIX, BEST_SO_FAR_SUFFIX
 from blocks.extensions.record_watch import LogRecordWatcher
 
 logger = logging.getLogger(__name__)
@@ -198,9 +199,9 @@ class TrackTheBest(LogRecordWatcher, SimpleExtension):
                             f"max, got {choose_best!r}")
         self.record_name = record_name
         if not notification_name:
-            notification_name = record_name + "_best_so_far"
+            notification_name = record_name + BEST_SO_FAR_SUFFIX
         self.notification_name = notification_name
-        self.best_name = "best_" + record_name
+        self.best_name = BEST_PREFIX + record_name
         self.choose_best = choose_best
         kwargs.setdefault("after_epoch", True)
         super().__init__(record_name, warn_if_never_seen=True, **kwargs)
