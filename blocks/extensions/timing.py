@@ -1,5 +1,6 @@
 """Time spent training and reading data, written to the log."""
 import datetime
+from typing import Any
 
 from blocks.extensions.base import SimpleExtension
 
@@ -112,6 +113,19 @@ class Timestamp(SimpleExtension):
             kwargs.setdefault(callback, True)
         super().__init__(**kwargs)
 
-    def do(self, *args):
-        self.main_loop.log.current_row[self.log_record] = get_timestamp(
-            self.separator)
+    def do(self, *args: Any) -> None:
+        self.main_loop.log.current_row[self.log_record] = (
+            self.get_timestamp())
+
+    def get_timestamp(self) -> str:
+        """The timestamp to write; override it to write another one.
+
+        Examples
+        --------
+        >>> class Hour(Timestamp):
+        ...     def get_timestamp(self):
+        ...         return super().get_timestamp()[:13]
+        >>> len(Hour(separator='T').get_timestamp())
+        13
+        """
+        return get_timestamp(self.separator)
