@@ -8,6 +8,7 @@ import numpy
 
 from blocks.extensions.base import SimpleExtension
 from blocks.extensions.protocol import EPOCHS_DONE, ITERATIONS_DONE, SAVED_TO
+from blocks.extensions.record_watch import cost_record_names
 
 logger = logging.getLogger(__name__)
 
@@ -122,21 +123,9 @@ class TerminateOnNonFinite(SimpleExtension):
         self._first_finite: dict[str, tuple[Any, int]] = {}
         self._last_finite: dict[str, tuple[Any, int]] = {}
 
-    def default_record_names(self) -> tuple[str, ...]:
-        """The names of the training cost's records in this main loop."""
-        cost = getattr(self.main_loop.algorithm, 'cost', None)
-        cost_name = getattr(cost, 'name', None) or 'cost'
-        names = {cost_name}
-        for extension in self.main_loop.extensions:
-            # Monitoring extensions (not imported: they need PyTensor).
-            record_name = getattr(extension, '_record_name', None)
-            if record_name is not None:
-                names.add(record_name(cost_name))
-        return tuple(sorted(names))
-
     def do(self, which_callback: str, *args: Any) -> None:
         if self._watched is None:
-            self._watched = self.default_record_names()
+            self._watched = cost_record_names(self.main_loop)
         log = self.main_loop.log
         row = log.current_row
         for name in self._watched:

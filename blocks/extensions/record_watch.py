@@ -13,7 +13,7 @@ from typing import Any
 
 from blocks.extensions.protocol import SAVED_TO, record_notified
 
-__all__ = ['LogRecordWatcher', 'OnNewBestNotSaved']
+__all__ = ['LogRecordWatcher', 'OnNewBestNotSaved', 'cost_record_names']
 
 RECORD_NEVER_SEEN = (
     "{watcher}: the log record {record!r} has not appeared in the log during "
@@ -24,6 +24,26 @@ RECORD_NEVER_SEEN = (
     "loop's extensions. If the "
     "record is written less often than once per epoch (e.g. validation "
     "every few epochs), this warning is harmless.")
+
+
+def cost_record_names(main_loop: Any) -> tuple[str, ...]:
+    """The names under which the training cost may be logged.
+
+    The name of the algorithm's ``cost`` variable (``'cost'`` if it has
+    none), unprefixed and with the prefix and suffix of each monitoring
+    extension of the main loop (``train_cost`` for
+    ``TrainingDataMonitoring(..., prefix='train')``).
+    """
+    cost = getattr(main_loop.algorithm, 'cost', None)
+    cost_name = getattr(cost, 'name', None) or 'cost'
+    names = {cost_name}
+    for extension in main_loop.extensions:
+        # Monitoring extensions, recognised without importing them (they
+        # need PyTensor).
+        record_name = getattr(extension, '_record_name', None)
+        if record_name is not None:
+            names.add(record_name(cost_name))
+    return tuple(sorted(names))
 
 
 class LogRecordWatcher:

@@ -137,15 +137,6 @@ def test_progress_bar_runs_with_and_without_known_length(scheme, capsys):
     assert 'Epoch 0, step' in err and 'Epoch 1, step' in err
 
 
-def test_progress_bar_pickles_without_its_bar(capsys):
-    bar = ProgressBar()
-    bar.main_loop = MainLoop(MockAlgorithm(), ListStream([1, 2]))
-    bar.before_epoch()
-    bar.before_batch({'data': 1})
-    assert bar.bar is not None
-    assert pickle.loads(pickle.dumps(bar)).bar is None
-
-
 def test_timestamp_subclass_overrides_get_timestamp():
     class Fixed(Timestamp):
         def get_timestamp(self):
