@@ -20,16 +20,21 @@ import sys
 import tempfile
 import time
 
+import numpy
+
 from blocks.algorithms import TrainingAlgorithm
 from blocks.data.datasets import IndexableDataset
 from blocks.data.schemes import SequentialScheme
 from blocks.data.streams import DataStream
-from blocks.extensions import (FinishAfter, Printing, ProgressBar,
-                               SimpleExtension, Timing)
+from blocks.extensions import (
+    FinishAfter,
+    Printing,
+    ProgressBar,
+    SimpleExtension,
+    Timing,
+)
 from blocks.log import SQLiteLog, TrainingLog
 from blocks.main_loop import MainLoop
-
-import numpy
 
 
 class NoOpAlgorithm(TrainingAlgorithm):

@@ -9,11 +9,13 @@ from typing import Any
 
 from blocks.config import config
 from blocks.extensions.dispatch import Dispatcher
-from blocks.extensions.protocol import (BATCH_INTERRUPT_RECEIVED,
-                                        EPOCH_INTERRUPT_RECEIVED,
-                                        GOT_EXCEPTION,
-                                        TRAINING_FINISH_REQUESTED,
-                                        TRAINING_FINISHED)
+from blocks.extensions.protocol import (
+    BATCH_INTERRUPT_RECEIVED,
+    EPOCH_INTERRUPT_RECEIVED,
+    GOT_EXCEPTION,
+    TRAINING_FINISH_REQUESTED,
+    TRAINING_FINISHED,
+)
 from blocks.log import get_backend
 from blocks.utils.profile import Profile, Timer
 from blocks.utils.utils import change_recursion_limit, reraise_as
@@ -221,7 +223,7 @@ class MainLoop:
                         pass
             except TrainingFinish:
                 self.log.current_row[TRAINING_FINISHED] = True
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - re-raised below
                 self._restore_signal_handlers()
                 self._record_signals()
                 self.log.current_row[GOT_EXCEPTION] = traceback.format_exc()
@@ -229,9 +231,8 @@ class MainLoop:
                 try:
                     self._run_extensions('on_error', e)
                 except Exception:
-                    logger.error(traceback.format_exc())
-                    logger.error("Error occured when running extensions." +
-                                 error_in_error_handling_message)
+                    logger.exception("Error occured when running extensions." +
+                                     error_in_error_handling_message)
                 reraise_as(e)
             finally:
                 self._restore_signal_handlers()
@@ -246,7 +247,7 @@ class MainLoop:
                 if config.profile:
                     self.profile.report()
 
-    def find_extension(self, name):
+    def find_extension(self, name: str) -> Any:
         """Find an extension with a given name.
 
         Parameters
@@ -268,14 +269,14 @@ class MainLoop:
                 f"{len(found)}; the extensions are named {names}")
         return found[0]
 
-    def _check_data_sources(self):
+    def _check_data_sources(self) -> None:
         """Fail before training when the stream and algorithm disagree."""
         check_sources = getattr(self.algorithm, 'check_sources', None)
         sources = getattr(self.data_stream, 'sources', None)
         if check_sources is not None and sources is not None:
             check_sources(tuple(sources))
 
-    def _flush_log(self):
+    def _flush_log(self) -> None:
         flush = getattr(self.log, 'flush', None)
         if flush is not None:
             flush()

@@ -124,7 +124,7 @@ def test_find_extension():
 def test_model_is_required_by_extensions_that_use_it():
     main_loop = MainLoop(MockAlgorithm(), ListStream([1]))
     with pytest.raises(AttributeError, match="requires the main loop"):
-        main_loop.model
+        main_loop.model  # noqa: B018 - reading it raises
 
 
 def test_unknown_log_backend_lists_the_valid_ones():

@@ -3,10 +3,16 @@
 The code lives in small modules; this package re-exports the public names so
 that ``from blocks.extensions import SimpleExtension`` works.
 """
-from blocks.extensions.base import (CallbackName, CompositeExtension,
-                                    Predicate, SimpleExtension,
-                                    TrainingExtension, always_true, callback,
-                                    has_done_epochs)
+from blocks.extensions.base import (
+                                    CallbackName,
+                                    CompositeExtension,
+                                    Predicate,
+                                    SimpleExtension,
+                                    TrainingExtension,
+                                    always_true,
+                                    callback,
+                                    has_done_epochs,
+)
 from blocks.extensions.finish_after import FinishAfter
 from blocks.extensions.nonfinite import NonFiniteError, TerminateOnNonFinite
 from blocks.extensions.printing import Printing

@@ -30,8 +30,12 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
-from blocks.extensions.base import (CALLBACK_NAMES, CallbackName,
-                                    SimpleExtension, TrainingExtension)
+from blocks.extensions.base import (
+    CALLBACK_NAMES,
+    CallbackName,
+    SimpleExtension,
+    TrainingExtension,
+)
 
 __all__ = ['Dispatcher']
 
@@ -46,7 +50,7 @@ Entry = tuple[int, Callable[..., Any], tuple[str, ...]]
 class _Table:
     """The extensions that respond to one callback, under one section."""
 
-    __slots__ = ('prefix', 'key', 'entries')
+    __slots__ = ('entries', 'key', 'prefix')
 
     def __init__(self, prefix: list[str], key: tuple[str, ...],
                  entries: list[Entry]):

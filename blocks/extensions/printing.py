@@ -4,8 +4,12 @@ from typing import Any
 
 from blocks.extensions.base import SimpleExtension
 from blocks.extensions.formatting import format_record
-from blocks.extensions.protocol import (BEST_SO_FAR_SUFFIX, EPOCHS_DONE,
-                                        ITERATIONS_DONE, STATUS_RECORDS)
+from blocks.extensions.protocol import (
+    BEST_SO_FAR_SUFFIX,
+    EPOCHS_DONE,
+    ITERATIONS_DONE,
+    STATUS_RECORDS,
+)
 
 HEADINGS = {
     'before_epoch': 'BEFORE FIRST EPOCH',
@@ -101,7 +105,6 @@ class Printing(SimpleExtension):
         if which_callback != "on_interrupt":
             print("Training status:")
             self._print_attributes(log.status)
-            print("Log records from the iteration {}:".format(
-                log.status[ITERATIONS_DONE]))
+            print(f"Log records from the iteration {log.status[ITERATIONS_DONE]}:")
             self._print_attributes(log.current_row)
         print()

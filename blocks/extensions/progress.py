@@ -157,7 +157,7 @@ class ProgressBar(TrainingExtension):
         Calls ``self.get_iter_per_epoch()``, selects an appropriate set of
         widgets and creates a ProgressBar.
         """
-        iter_per_epoch = self.get_iter_per_epoch()
+        iter_per_epoch: Any = self.get_iter_per_epoch()
         epochs_done = self.main_loop.log.status[EPOCHS_DONE]
         text = _Text()
         if iter_per_epoch is None:
@@ -275,5 +275,5 @@ class ProgressBar(TrainingExtension):
 
 
 def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"

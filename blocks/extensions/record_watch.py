@@ -64,7 +64,7 @@ class LogRecordWatcher:
     """
 
     def __init__(self, watched_record: str, *,
-                 warn_if_never_seen: bool = False, **kwargs):
+                 warn_if_never_seen: bool = False, **kwargs: Any):
         if not isinstance(watched_record, str) or not watched_record:
             raise ValueError(f"the name of the log record to watch must be a "
                              f"non-empty string, got {watched_record!r}")
@@ -74,7 +74,7 @@ class LogRecordWatcher:
         self._never_seen_reported = False
         super().__init__(**kwargs)
 
-    def watched_value(self, log):
+    def watched_value(self, log: Any) -> Any:
         """The watched record in the current row, ``None`` if absent."""
         value = log.current_row.get(self.watched_record)
         if value is not None:
@@ -96,7 +96,7 @@ class LogRecordWatcher:
             self._watched_record_seen = True
         return notified
 
-    def _warn_never_seen(self, log):
+    def _warn_never_seen(self, log: Any) -> None:
         # Not every row: a first epoch can be long and SQLite rows are read
         # one query each. `get`: reading a missing row of a `TrainingLog`
         # would create it.
@@ -134,19 +134,19 @@ class OnNewBestNotSaved(LogRecordWatcher):
 
     """
 
-    def __init__(self, notification_name: str, path):
+    def __init__(self, notification_name: str, path: Any):
         super().__init__(notification_name)
         self.path = path
 
-    def __call__(self, log):
+    def __call__(self, log: Any) -> bool:
         if not self.watched_record_notified(log):
             return False
         return self.path not in (log.current_row.get(SAVED_TO) or ())
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return (type(other) is type(self)
                 and other.watched_record == self.watched_record
                 and other.path == self.path)
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash((type(self), self.watched_record, self.path))

@@ -1,18 +1,22 @@
 """Stop training when a watched quantity stops improving."""
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from blocks.extensions.base import CompositeExtension
 from blocks.extensions.finish_after import FinishAfter
 from blocks.extensions.predicates import OnLogRecord
-from blocks.extensions.protocol import (BEST_SO_FAR_SUFFIX,
-                                        PATIENCE_EPOCHS_SUFFIX,
-                                        PATIENCE_ITERATIONS_SUFFIX)
+from blocks.extensions.protocol import (
+    BEST_SO_FAR_SUFFIX,
+    PATIENCE_EPOCHS_SUFFIX,
+    PATIENCE_ITERATIONS_SUFFIX,
+)
 from blocks.extensions.record_watch import LogRecordWatcher, OnNewBestNotSaved
 from blocks.extensions.training import TrackTheBest
 
 logger = logging.getLogger(__name__)
 
-__all__ = ['FinishIfNoImprovementAfter', 'EarlyStopping']
+__all__ = ['EarlyStopping', 'FinishIfNoImprovementAfter']
 
 CHECKPOINT_BEFORE_EARLY_STOPPING = (
     "%s: the checkpoint extension %s runs before this extension in the main "
@@ -64,7 +68,7 @@ class FinishIfNoImprovementAfter(LogRecordWatcher, FinishAfter):
 
     def __init__(self, notification_name: str, iterations: int | None = None,
                  epochs: int | None = None,
-                 patience_log_record: str | None = None, **kwargs):
+                 patience_log_record: str | None = None, **kwargs: Any):
         if (epochs is None) == (iterations is None):
             raise ValueError("Need exactly one of epochs or iterations "
                              "to be specified")
@@ -88,7 +92,7 @@ class FinishIfNoImprovementAfter(LogRecordWatcher, FinishAfter):
             self.patience_log_record = patience_log_record
         super().__init__(notification_name, **kwargs)
 
-    def update_best(self):
+    def update_best(self) -> None:
         """Remember the counters if the current row notifies a new best."""
         # Here mainly so we can easily subclass different criteria.
         log = self.main_loop.log
@@ -96,7 +100,7 @@ class FinishIfNoImprovementAfter(LogRecordWatcher, FinishAfter):
             self.last_best_iter = log.status['iterations_done']
             self.last_best_epoch = log.status['epochs_done']
 
-    def do(self, which_callback, *args):
+    def do(self, which_callback: str, *args: Any) -> None:
         self.update_best()
         # If we haven't encountered a best yet, then we should just bail.
         if self.last_best_iter is None:
@@ -176,9 +180,12 @@ class EarlyStopping(CompositeExtension):
 
     """
 
-    def __init__(self, record_name: str, checkpoint_extension=None,
-                 checkpoint_filename=None, notification_name=None,
-                 choose_best=min, iterations=None, epochs=None, **kwargs):
+    def __init__(self, record_name: str, checkpoint_extension: Any = None,
+                 checkpoint_filename: Any = None,
+                 notification_name: str | None = None,
+                 choose_best: Callable[[Any, Any], Any] = min,
+                 iterations: int | None = None, epochs: int | None = None,
+                 **kwargs: Any):
         if notification_name is None:
             notification_name = record_name + BEST_SO_FAR_SUFFIX
         kwargs.setdefault('after_epoch', True)
@@ -208,7 +215,7 @@ class EarlyStopping(CompositeExtension):
         kwargs.setdefault('before_training', True)
         super().__init__([tracking_ext, stopping_ext], **kwargs)
 
-    def do(self, which_callback, *args):
+    def do(self, which_callback: str, *args: Any) -> None:
         if which_callback == 'before_training' and self.checkpoint_extension:
             if self.checkpoint_extension not in self.main_loop.extensions:
                 logger.info('%s: checkpoint extension %s not in main loop '

@@ -30,7 +30,7 @@ class Timing(SimpleExtension):
     ``profile`` configuration (e.g. by setting ``BLOCKS_PROFILE=true``).
     """
 
-    def __init__(self, prefix="", **kwargs):
+    def __init__(self, prefix: str = "", **kwargs: Any):
         kwargs.setdefault('before_first_epoch', True)
         kwargs.setdefault('after_epoch', True)
         super().__init__(**kwargs)
@@ -41,7 +41,7 @@ class Timing(SimpleExtension):
                         'epoch': {'train': 0, 'read_data': 0}}
         self.previous_index = {'batch': 0, 'epoch': 0}
 
-    def do(self, which_callback, *args):
+    def do(self, which_callback: str, *args: Any) -> None:
         current_row = self.main_loop.log.current_row
         profile = self.main_loop.profile.total
 
@@ -102,8 +102,8 @@ class Timestamp(SimpleExtension):
 
     DEFAULT_LOG_RECORD = 'timestamp'
 
-    def __init__(self, log_record=DEFAULT_LOG_RECORD, separator=' ',
-                 **kwargs):
+    def __init__(self, log_record: str = DEFAULT_LOG_RECORD,
+                 separator: str = ' ', **kwargs: Any):
         self.log_record = log_record
         self.separator = separator
         default_callbacks = ['before_training', 'after_epoch', 'on_error',

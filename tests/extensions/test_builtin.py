@@ -1,11 +1,9 @@
 """Tests of the extensions that ship with blocks.extensions."""
 import datetime
-import pickle
 
 import pytest
 
-from blocks.extensions import (FinishAfter, Printing, ProgressBar, Timestamp,
-                               Timing)
+from blocks.extensions import FinishAfter, Printing, ProgressBar, Timestamp, Timing
 from blocks.extensions.predicates import OnLogRecord
 from blocks.log import TrainingLog
 from blocks.main_loop import MainLoop

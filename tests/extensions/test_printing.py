@@ -60,8 +60,8 @@ def test_the_report_reads_well(tmp_path, capsys):
         '\t steps: [0 1 2]',
         '\t train_cost: 0.01',
         '\t valid_error_rate: 0.333333',
-        '\t weights_norm: array(shape=(20, 10), dtype=float32, mean=2, '
-        'min=2, max=2)']
+        ('\t weights_norm: array(shape=(20, 10), dtype=float32, mean=2, '
+         'min=2, max=2)')]
     status = report.split('Training status:\n')[1].split('Log records')[0]
     assert status.splitlines() == [
         '\t batch_interrupt_received: False',
@@ -80,10 +80,10 @@ def test_compact_line_every_n_batches(backend, tmp_path, capsys):
                   before_first_epoch=False, after_epoch=False,
                   after_training=False)
     assert out.splitlines() == [
-        'Iteration 2 (epoch 0): train_cost_best_so_far=True '
-        'epoch_fraction=0.666667 steps=[0 1 2] train_cost=0.01 '
-        'valid_error_rate=0.333333 weights_norm=array(shape=(20, 10), '
-        'dtype=float32, mean=2, min=2, max=2)']
+        ('Iteration 2 (epoch 0): train_cost_best_so_far=True '
+         'epoch_fraction=0.666667 steps=[0 1 2] train_cost=0.01 '
+         'valid_error_rate=0.333333 weights_norm=array(shape=(20, 10), '
+         'dtype=float32, mean=2, min=2, max=2)')]
 
 
 def test_digits_and_full_report_after_batches(tmp_path, capsys):

@@ -8,8 +8,11 @@ import numpy
 import pytest
 
 from blocks.data.datasets import IndexableDataset, IterableDataset
-from blocks.data.schemes import (ConstantScheme, SequentialExampleScheme,
-                                 SequentialScheme)
+from blocks.data.schemes import (
+    ConstantScheme,
+    SequentialExampleScheme,
+    SequentialScheme,
+)
 from blocks.data.streams import DataStream
 from blocks.data.transformers import Flatten, Mapping
 from blocks.extensions import FinishAfter, ProgressBar, SimpleExtension
@@ -122,7 +125,7 @@ def reference_loop(scheme):
     """The reference's ``setup_mainloop``: an IterableDataset stream."""
     features = [numpy.array(f, dtype='float32')
                 for f in [[1, 2], [3, 4], [5, 6]]]
-    stream = DataStream(IterableDataset(dict(features=features)))
+    stream = DataStream(IterableDataset({'features': features}))
     # The scheme is set as an attribute, as the bar only reads it.
     stream.iteration_scheme = scheme
     return MainLoop(MockAlgorithm(), stream)

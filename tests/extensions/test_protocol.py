@@ -1,8 +1,7 @@
 """The log-record protocol: one definition, one rule for notifications."""
 import pytest
 
-from blocks.extensions import protocol
-from blocks.extensions import saveload
+from blocks.extensions import protocol, saveload
 from blocks.extensions.predicates import OnLogRecord
 from blocks.extensions.record_watch import OnNewBestNotSaved
 from blocks.extensions.stopping import FinishIfNoImprovementAfter
