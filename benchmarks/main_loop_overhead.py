@@ -62,7 +62,7 @@ clock = time.process_time
 def plain_loop(stream, epochs):
     start = clock()
     for _ in range(epochs):
-        for batch in stream.get_epoch_iterator(as_dict=True):
+        for _batch in stream.get_epoch_iterator(as_dict=True):
             pass
     return clock() - start
 

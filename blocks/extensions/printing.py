@@ -105,6 +105,7 @@ class Printing(SimpleExtension):
         if which_callback != "on_interrupt":
             print("Training status:")
             self._print_attributes(log.status)
-            print(f"Log records from the iteration {log.status[ITERATIONS_DONE]}:")
+            print("Log records from the iteration "
+                  f"{log.status[ITERATIONS_DONE]}:")
             self._print_attributes(log.current_row)
         print()

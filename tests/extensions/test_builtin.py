@@ -3,7 +3,8 @@ import datetime
 
 import pytest
 
-from blocks.extensions import FinishAfter, Printing, ProgressBar, Timestamp, Timing
+from blocks.extensions import (FinishAfter, Printing, ProgressBar,
+                               Timestamp, Timing)
 from blocks.extensions.predicates import OnLogRecord
 from blocks.log import TrainingLog
 from blocks.main_loop import MainLoop

@@ -85,7 +85,8 @@ def test_plain_lines_when_not_a_terminal(capsys):
     # A line at each redraw (made rarer when batches are fast), and one at
     # the end of each epoch.
     epoch_0 = [line for line in lines if line.startswith('Epoch 0, ')]
-    assert epoch_0[0] == 'Epoch 0, step 1/5 (20%), elapsed 0:00:00, ETA 0:00:00'
+    assert epoch_0[0] == ('Epoch 0, step 1/5 (20%), elapsed 0:00:00, '
+                          'ETA 0:00:00')
     assert epoch_0[-1].startswith('Epoch 0, step 5/5 (100%), elapsed 0:00:00, '
                                   'ETA 0:00:00')
     assert lines[-1].startswith('Epoch 1, step 5/5 (100%)')
