@@ -33,17 +33,6 @@ class CurrentStderr:
         return sys.stderr.fileno()
 
 
-class _Text(progressbar.widgets.WidgetBase):
-    """A widget showing a text that the extension updates."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.text = ''
-
-    def __call__(self, progress: Any, data: Any, format: Any = None) -> str:
-        return self.text
-
-
 def iteration_scheme(stream: Any) -> Any:
     """The first iteration scheme found going down a chain of transformers.
 
@@ -159,7 +148,8 @@ class ProgressBar(TrainingExtension):
         """
         iter_per_epoch: Any = self.get_iter_per_epoch()
         epochs_done = self.main_loop.log.status[EPOCHS_DONE]
-        text = _Text()
+        # The latest records, updated before each redraw.
+        text = progressbar.FormatCustomText('%(records)s', {'records': ''})
         if iter_per_epoch is None:
             widgets = [f"Epoch {epochs_done}, step ",
                        progressbar.Counter(), ' ',
@@ -237,7 +227,7 @@ class ProgressBar(TrainingExtension):
                 self.bar.max_value = progressbar.UnknownLength
         text = self._record_text()
         if self.bar is not None:
-            self.bar.widgets[-1].text = text
+            self.bar.widgets[-1].update_mapping(records=text)
             self.bar.update(self.iter_count)
         elif final or now >= self._next_line:
             self._next_line = now + self.line_interval
