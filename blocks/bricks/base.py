@@ -349,7 +349,8 @@ class Application:
             warnings.warn(
                 f"Brick {last_brick} tries to call brick {brick} which is "
                 f"not in the list of its children. This could be caused "
-                f"because an @application decorator is missing.")
+                f"because an @application decorator is missing.",
+                stacklevel=2)
         self.call_stack.append(brick)
         try:
             outputs = self.application_function(brick, *args, **kwargs)
