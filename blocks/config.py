@@ -128,8 +128,6 @@ class Configuration:
     retired_options : dict
         Option name -> why it is gone. Setting one in the YAML file, or its
         environment variable, warns instead of failing.
-    error_class : type
-        The exception raised for unset or invalid options.
     code_name : str
         How code reaches the object, for the messages.
 
@@ -149,6 +147,7 @@ class Configuration:
     env_var_prefix: str | None = None
     other_env_vars: tuple[str, ...] = ()
     retired_options: dict[str, tuple[str | None, str]] = {}
+    #: The exception raised for unset or invalid options.
     error_class: type[ConfigurationError] = ConfigurationError
     code_name = 'config'
     config: dict[str, dict[str, Any]]
