@@ -112,8 +112,9 @@ REFERENCE = {
     'blocks.bricks.lookup': 'LookupTable',
     'blocks.bricks.wrappers': 'BrickWrapper WithExtraDims',
     'blocks.bricks.parallel': 'Parallel Fork Distribute Merge',
-    'blocks.initialization': 'NdarrayInitialization Constant IsotropicGaussian '
-                             'Uniform Identity Orthogonal Sparse SparseND',
+    'blocks.initialization': 'NdarrayInitialization Constant '
+                             'IsotropicGaussian Uniform Identity Orthogonal '
+                             'Sparse SparseND',
     'blocks.bricks.conv': 'Convolutional ConvolutionalTranspose Pooling '
                           'MaxPooling AveragePooling ConvolutionalSequence '
                           'Flattener',
