@@ -131,6 +131,9 @@ def test_level_and_requests_are_checked(files):
     dataset = TextFile(files, WORDS, bos_token=None)
     with pytest.raises(ValueError, match='takes no requests'):
         dataset.get_data(dataset.open(), 1)
+    with pytest.raises(ValueError, match='takes no requests, but the '
+                                         'stream has a ConstantScheme'):
+        DataStream(dataset, iteration_scheme=ConstantScheme(2))
 
 
 def make_billion_word(root, which_set, partitions):

@@ -193,6 +193,14 @@ class TextFile(Dataset):
         self.encoding = encoding
         super().__init__()
 
+    def _check_iteration_scheme(self, iteration_scheme: Any) -> None:
+        if iteration_scheme is not None:
+            raise ValueError(
+                "TextFile reads sentences in order and takes no requests, "
+                f"but the stream has a {type(iteration_scheme).__name__}; "
+                "drop the iteration scheme (wrap the stream in Batch to get "
+                "batches)")
+
     def open(self) -> LineIterator:
         """A picklable iterator over the lines of all the files."""
         return LineIterator(self.files, self.encoding)
