@@ -126,8 +126,9 @@ class Configuration:
     other_env_vars : tuple of str
         Variables with the prefix that are used elsewhere.
     retired_options : dict
-        Option name -> why it is gone. Setting one in the YAML file, or its
-        environment variable, warns instead of failing.
+        Option name -> ``(environment variable or None, why it is gone)``.
+        Setting one in the YAML file, or its environment variable, warns
+        instead of failing.
     code_name : str
         How code reaches the object, for the messages.
 
@@ -284,9 +285,8 @@ class Configuration:
             raise self.error_class(
                 f"Configuration not set and no default provided: {key}. "
                 f"Assign it in code ({self.code_name}.{key} = ...) or set it "
-                f"in the "
-                f"YAML configuration file (${self.config_file_env_var} or "
-                f"{self.default_config_file})"
+                f"in the YAML configuration file "
+                f"(${self.config_file_env_var} or {self.default_config_file})"
                 + (f" or in {variables}" if variables else ""))
         return self._convert(key, value, source)
 
@@ -369,6 +369,9 @@ def bool_(val: Any) -> bool:
 
 def str_or_none(val: Any) -> str | None:
     """Like ``str``, but keeps ``None``.
+
+    The type of the reference's ``temp_dir`` option; kept for options that
+    code built on Blocks registers.
 
     Examples
     --------
