@@ -147,7 +147,6 @@ class VariableFilter:
             variables = [var for var in variables
                          if has_roles(var, self.roles, self.each_role)]
         if self.bricks is not None:
-            from blocks.bricks.base import Brick
             filtered_variables = []
             for var in variables:
                 var_brick = get_brick(var)
