@@ -1,7 +1,9 @@
 """The training log interface and its in-memory (``'python'``) backend."""
 from abc import ABCMeta
 from collections import defaultdict
-from uuid import uuid4
+from collections.abc import MutableMapping
+from typing import Any
+from uuid import UUID, uuid4
 
 
 class TrainingLogBase(metaclass=ABCMeta):
@@ -21,21 +23,25 @@ class TrainingLogBase(metaclass=ABCMeta):
     uuid : :class:`uuid.UUID`, optional
         The UUID of this log. For persistent backends, providing a UUID
         reopens an existing log; its status is left alone. By default a new
-        UUID is generated and the status is initialized.
+        UUID is generated and the status is initialized, with
+        ``status['run_id']`` set to it (see :attr:`run_id`).
 
     Notes
     -----
     Subclasses must set :attr:`status` before calling this constructor.
     """
 
-    def __init__(self, uuid=None):
+    status: MutableMapping[str, Any]
+
+    def __init__(self, uuid: UUID | None = None):
         self.uuid = uuid4() if uuid is None else uuid
         if uuid is None:
             self.status.update({
                 'iterations_done': 0,
                 'epochs_done': 0,
                 '_epoch_ends': [],
-                'resumed_from': None
+                'resumed_from': None,
+                'run_id': self.uuid.hex,
             })
 
     @property
@@ -43,11 +49,24 @@ class TrainingLogBase(metaclass=ABCMeta):
         """The hexadecimal form of :attr:`uuid`."""
         return self.uuid.hex
 
+    @property
+    def run_id(self) -> str:
+        """The identifier of the run: the same through checkpoints and
+        resumptions.
+
+        It is the :attr:`h_uuid` of the run's first log, kept in
+        ``status['run_id']``, which :meth:`resume` copies. A log written
+        before runs had an identifier falls back to its :attr:`h_uuid`.
+        """
+        run_id = self.status.get('run_id')
+        return run_id if isinstance(run_id, str) else self.h_uuid
+
     def resume(self) -> None:
         """Continue this log under a new UUID.
 
-        The status is copied to the new UUID and ``status['resumed_from']``
-        is set to the previous :attr:`h_uuid`.
+        The status is copied to the new UUID (so :attr:`run_id` stays the
+        same) and ``status['resumed_from']`` is set to the previous
+        :attr:`h_uuid`.
         """
         old_uuid = self.h_uuid
         old_status = dict(self.status)
@@ -63,7 +82,7 @@ class TrainingLogBase(metaclass=ABCMeta):
         epoch, at checkpoints and when training stops.
         """
 
-    def _check_time(self, time):
+    def _check_time(self, time: Any) -> None:
         if not isinstance(time, int) or time < 0:
             raise ValueError("time must be a non-negative integer")
 
