@@ -79,7 +79,8 @@ class Blob:
         self.mode = mode
         self.obj = obj
 
-    def load(self, allow_pickle: bool, key: str) -> Any:
+    def load(self, allow_pickle: bool, key: str,
+             time: int | None = None) -> Any:
         mode = self.mode
         if mode == SHARE:
             return self.obj
@@ -89,7 +90,7 @@ class Blob:
             return self.obj.copy(order='K')
         if mode == OWN_PICKLE:
             return pickle.loads(memoryview(self.blob)[len(MAGIC) + 1:])
-        return decode(self.blob, allow_pickle, f"the record {key!r}")
+        return decode(self.blob, allow_pickle, key, time)
 
 
 def to_database(value: Any) -> Any:
@@ -170,8 +171,9 @@ def encode_other(value: Any, key: str) -> Any:
     return _pickled(value)
 
 
-def decode(blob: bytes, allow_pickle: bool, where: str) -> Any:
-    """The value of a BLOB read from the database.
+def decode(blob: bytes, allow_pickle: bool, key: str,
+           time: int | None = None) -> Any:
+    """The value of a BLOB read from the database, stored under ``key``.
 
     Raises
     ------
@@ -179,7 +181,7 @@ def decode(blob: bytes, allow_pickle: bool, where: str) -> Any:
         If the BLOB is a pickle and ``allow_pickle`` is false.
     """
     if blob[:len(MAGIC)] != MAGIC:
-        return _unpickle(blob, allow_pickle, where, 'object of Blocks')
+        return _unpickle(blob, allow_pickle, key, time, 'object')
     tag, body = blob[len(MAGIC):len(MAGIC) + 1], blob[len(MAGIC) + 1:]
     if tag == b'a':
         return _read_array(body)
@@ -190,9 +192,10 @@ def decode(blob: bytes, allow_pickle: bool, where: str) -> Any:
     if tag == b'b':
         return bytes(body)
     if tag == b'p':
-        return _unpickle(body, allow_pickle, where, 'object')
-    raise ValueError(f"{where} holds a BLOB of an unknown kind {tag!r}: "
-                     f"the log was written by a newer version of blocks")
+        return _unpickle(body, allow_pickle, key, time, 'object')
+    raise ValueError(f"{_where(key, time)} holds a BLOB of an unknown kind "
+                     f"{tag!r}: the log was written by a newer version of "
+                     f"blocks")
 
 
 def _plain_dtype(dtype: numpy.dtype) -> bool:
@@ -256,11 +259,18 @@ def _pickled(value: Any) -> Blob:
                 OWN_PICKLE)
 
 
-def _unpickle(body: bytes, allow_pickle: bool, where: str, kind: str) -> Any:
+def _unpickle(body: bytes, allow_pickle: bool, key: str, time: int | None,
+              kind: str) -> Any:
     if not allow_pickle:
         raise PickledValueError(pickled_value_message.format(
-            where=where, kind=kind, size=len(body)))
+            where=_where(key, time), kind=kind, size=len(body)))
     return pickle.loads(body)
+
+
+def _where(key: str, time: int | None) -> str:
+    if time is None:
+        return f"the record {key!r}"
+    return f"the record {key!r} of iteration {time}"
 
 
 def _check_size(value: Any, blob: bytes) -> bytes:
