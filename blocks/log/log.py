@@ -138,3 +138,52 @@ class TrainingLog(defaultdict, TrainingLogBase):
     def __setitem__(self, time, value):
         self._check_time(time)
         return super().__setitem__(time, value)
+
+
+class NewRecords:
+    """Reads the records that a log gained since the last call.
+
+    Extensions that export the log as training goes (plots, TensorBoard)
+    call :meth:`read` from their callbacks. The state is two values, so a
+    checkpoint that pickles the extension resumes it exactly: rows up to
+    :attr:`last_time` were read, and of that row the records in
+    :attr:`taken` (the current row can still gain records after a read).
+
+    Parameters
+    ----------
+    records : list of str, optional
+        The records to read; by default all.
+    """
+
+    def __init__(self, records: list[str] | None = None):
+        self.records = records
+        self.last_time = -1
+        self.taken: set[str] = set()
+
+    def read(self, log: TrainingLogBase) -> list[tuple[int, dict[str, Any]]]:
+        """``(time, {record: value})`` of the records new since last time."""
+        now = log.status['iterations_done']
+        found = []
+        for time in range(max(self.last_time, 0), now + 1):
+            row = _existing_row(log, time)
+            if not row:
+                continue
+            names = row if self.records is None else [
+                name for name in self.records if name in row]
+            if time == self.last_time:
+                names = [name for name in names if name not in self.taken]
+            if names:
+                found.append((time, {name: row[name] for name in names}))
+        if now != self.last_time:
+            self.taken = set()
+        self.taken.update(found[-1][1] if found and found[-1][0] == now
+                          else ())
+        self.last_time = now
+        return found
+
+
+def _existing_row(log: Any, time: int) -> Any:
+    """Row ``time``, without creating it in a :class:`TrainingLog`."""
+    if isinstance(log, dict):
+        return dict.get(log, time)
+    return log[time]
