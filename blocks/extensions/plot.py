@@ -61,7 +61,8 @@ class Plot(SimpleExtension):
         self.title = title
         names = [name for group in self.groups for name in group]
         self._new = NewRecords(names)
-        self._curves = {name: ([], []) for name in names}
+        self._curves: dict[str, tuple[list[int], list[float]]] = {
+            name: ([], []) for name in names}
 
     def do(self, which_callback: str, *args: Any) -> None:
         new = series(self._new.read(self.main_loop.log), self._new.records

@@ -2,7 +2,7 @@
 from abc import ABCMeta
 from collections import defaultdict
 from collections.abc import MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 
@@ -82,6 +82,9 @@ class TrainingLogBase(metaclass=ABCMeta):
         epoch, at checkpoints and when training stops.
         """
 
+    if TYPE_CHECKING:
+        def __getitem__(self, time: int) -> Any: ...
+
     def _check_time(self, time: Any) -> None:
         if not isinstance(time, int) or time < 0:
             raise ValueError("time must be a non-negative integer")
@@ -128,7 +131,8 @@ class TrainingLog(defaultdict, TrainingLogBase):
 
     def __reduce__(self):
         # defaultdict pickles only its items; keep status and uuid too.
-        constructor, args, _, _, items = super().__reduce__()
+        reduced: Any = super().__reduce__()
+        constructor, args, _, _, items = reduced
         return constructor, (), self.__dict__, _, items
 
     def __getitem__(self, time):

@@ -138,7 +138,7 @@ def connect(path: str) -> sqlite3.Connection:
 
 def list_runs(path: str) -> list[Run]:
     """The runs in a log database, the most recently written first."""
-    with _Database(path) as database:
+    with LogDatabase(path) as database:
         return [database.run(run_id) for run_id in database.run_ids()]
 
 
@@ -172,7 +172,7 @@ def read_rows(path: str, run: str | None = None,
     ------
     UnknownRunError, UnknownRecordError, NotALogError
     """
-    with _Database(path) as database:
+    with LogDatabase(path) as database:
         run_id = database.resolve(run)
         return list(database.rows(run_id, records, allow_pickle))
 
@@ -187,7 +187,7 @@ def read_dataframe(path: str, run: str | None = None,
     """
     pandas = require('pandas', 'plot')
     rows = read_rows(path, run, records, allow_pickle=allow_pickle)
-    frame = pandas.DataFrame.from_records(rows, columns=_columns(rows))
+    frame = pandas.DataFrame.from_records(rows, columns=columns(rows))
     return frame.set_index('iteration')
 
 
@@ -203,7 +203,7 @@ def follow_rows(path: str, run: str | None = None,
     """
     seen: dict[int, dict[str, Any]] = {}
     while True:
-        with _Database(path) as database:
+        with LogDatabase(path) as database:
             run_id = database.resolve(run)
             run = run_id
             for row in database.rows(run_id, records, allow_pickle):
@@ -228,22 +228,32 @@ def require(module: str, extra: str) -> Any:
             f"install {module} itself") from exc
 
 
-def _columns(rows: list[dict[str, Any]]) -> list[str]:
+def columns(rows: list[dict[str, Any]]) -> list[str]:
+    """``'iteration'`` and every record of ``rows``, in order of appearance."""
     columns = dict.fromkeys(['iteration'])
     for row in rows:
         columns.update(dict.fromkeys(row))
     return list(columns)
 
 
-class _Database:
-    """A read-only connection and the map of UUIDs to runs."""
+class LogDatabase:
+    """A log database open read-only, with the map of its UUIDs to runs.
+
+    The functions above and ``blocks-log`` read through it; use it as a
+    context manager (it closes the connection).
+
+    Parameters
+    ----------
+    path : str
+        The database.
+    """
 
     def __init__(self, path: str):
         self.path = os.fspath(path)
         self.conn = connect(self.path)
         self.uuids = self._uuids()
 
-    def __enter__(self) -> '_Database':
+    def __enter__(self) -> 'LogDatabase':
         return self
 
     def __exit__(self, *exc_info: Any) -> None:

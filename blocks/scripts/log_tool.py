@@ -24,8 +24,8 @@ from typing import Any, TextIO
 import numpy
 
 from blocks.log import plotting
-from blocks.log.reading import (NotALogError, UnknownRecordError, _Database,
-                                follow_rows)
+from blocks.log.reading import (LogDatabase, NotALogError,
+                                UnknownRecordError, columns, follow_rows)
 from blocks.log.sqlite import PickledValueError, UnknownRunError
 
 #: Errors reported as one line, without a traceback.
@@ -85,7 +85,7 @@ def _records(spec: str | None) -> list[str] | None:
 
 
 def runs(args: argparse.Namespace, out: TextIO) -> None:
-    with _Database(args.database) as database:
+    with LogDatabase(args.database) as database:
         listed = [database.run(run_id) for run_id in database.run_ids()]
     if not listed:
         out.write(f"{args.database} holds no runs yet\n")
@@ -98,7 +98,7 @@ def runs(args: argparse.Namespace, out: TextIO) -> None:
 
 
 def show(args: argparse.Namespace, out: TextIO) -> None:
-    with _Database(args.database) as database:
+    with LogDatabase(args.database) as database:
         run_id = database.resolve(args.run)
         rows = list(database.rows(run_id, _records(args.records),
                                   args.allow_pickle, placeholder=True))
@@ -106,11 +106,11 @@ def show(args: argparse.Namespace, out: TextIO) -> None:
         rows = [row for row in rows if row['iteration'] % args.every == 0]
     if args.last:
         rows = rows[-args.last:]
-    columns = _columns(rows)
+    header = columns(rows)
     out.write(f"run {run_id}: {len(rows)} rows\n")
-    _table(columns, [[format_value(row.get(column)) if column != 'iteration'
-                      else str(row[column]) for column in columns]
-                     for row in rows], out)
+    _table(header, [[format_value(row.get(column)) if column != 'iteration'
+                     else str(row[column]) for column in header]
+                    for row in rows], out)
 
 
 def follow(args: argparse.Namespace, out: TextIO) -> None:
@@ -129,7 +129,7 @@ def follow(args: argparse.Namespace, out: TextIO) -> None:
 
 
 def export(args: argparse.Namespace, out: TextIO) -> None:
-    with _Database(args.database) as database:
+    with LogDatabase(args.database) as database:
         run_id = database.resolve(args.run)
         rows = list(database.rows(run_id, _records(args.records),
                                   args.allow_pickle, placeholder=True))
@@ -141,7 +141,7 @@ def export(args: argparse.Namespace, out: TextIO) -> None:
                       default=_jsonable, indent=1)
             target.write('\n')
         else:
-            writer = csv.DictWriter(target, _columns(rows))
+            writer = csv.DictWriter(target, columns(rows))
             writer.writeheader()
             for row in rows:
                 writer.writerow({key: _csv_cell(value)
@@ -158,7 +158,7 @@ def plot(args: argparse.Namespace, out: TextIO) -> None:
     groups = plotting.panels(args.records)
     names = [name for group in groups for name in group]
     curves = {}
-    with _Database(args.database) as database:
+    with LogDatabase(args.database) as database:
         run_ids = [database.resolve(run) for run in args.run or [None]]
         logged: set[str] = set()
         for run_id in run_ids:
@@ -176,13 +176,6 @@ def plot(args: argparse.Namespace, out: TextIO) -> None:
                                    database.chain(run_ids[0]), missing)
     plotting.draw(args.output, curves, groups)
     out.write(f"wrote {args.output}\n")
-
-
-def _columns(rows: list[dict[str, Any]]) -> list[str]:
-    columns = dict.fromkeys(['iteration'])
-    for row in rows:
-        columns.update(dict.fromkeys(row))
-    return list(columns)
 
 
 def _jsonable(value: Any) -> Any:

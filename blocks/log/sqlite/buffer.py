@@ -150,7 +150,7 @@ class WriteBuffer:
 
     # Status
 
-    def status_get(self, key: str) -> Any:
+    def status_get(self, key: Any) -> Any:
         value = self.status.get(key, MISSING)
         if value is MISSING and not self.owned:
             if self.follow_run is not None:
@@ -214,7 +214,7 @@ class WriteBuffer:
     def _database_row(self, time: int) -> 'MergedRow':
         """Row ``time`` of the current UUID and its ancestors, as stored."""
         chain = self.chain
-        found = {}
+        found: dict[str, list[tuple[int, Any]]] = {}
         for uuid, key, value in self.conn.execute(
                 f'SELECT uuid, "key", value FROM entries WHERE uuid IN '
                 f'({placeholders(len(chain))}) AND time = ?',
@@ -345,6 +345,7 @@ def insert_entries(conn: Any, h_uuid: str,
                    dirty_rows: dict[int, dict[str, Any]]) -> None:
     params: list[Any] = []
     extend = params.extend
+    items: Iterable[tuple[str, Any]]
     for time, row in dirty_rows.items():
         if row.__class__ is MergedRow:
             items = [(key, row[key]) for key in row.dirty]

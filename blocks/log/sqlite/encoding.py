@@ -163,10 +163,11 @@ def encode_other(value: Any, key: str) -> Any:
             return _pickled(value)
         blob = _check_size(value, MAGIC + b'j' + text.encode())
         cls = value.__class__
-        if cls is tuple and all(type(item) in _IMMUTABLE for item in value):
+        items: Any = value
+        if cls is tuple and all(type(item) in _IMMUTABLE for item in items):
             return Blob(blob, SHARE, value)
-        if cls is list and all(type(item) in _IMMUTABLE for item in value):
-            return Blob(blob, LIST, tuple(value))
+        if cls is list and all(type(item) in _IMMUTABLE for item in items):
+            return Blob(blob, LIST, tuple(items))
         return Blob(blob)
     return _pickled(value)
 

@@ -78,6 +78,8 @@ class SQLiteLog(TrainingLogBase, Mapping):
     {}
     """
 
+    _uuid: UUID
+
     def __init__(self, database: str | None = None, *,
                  allow_pickle: bool = False, run_id: str | None = None,
                  **kwargs: Any):
