@@ -7,6 +7,7 @@ atomically, so a viewer never sees half a file.
 """
 import io
 import numbers
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -92,6 +93,14 @@ def series(rows: Iterable[tuple[int, Mapping[str, Any]]],
     return curves
 
 
+def _common_name(group: Sequence[str]) -> str:
+    """``'cost'`` for ``['train_cost', 'valid_cost']``."""
+    if len(group) == 1:
+        return group[0]
+    suffix = os.path.commonprefix([name[::-1] for name in group])[::-1]
+    return suffix.lstrip('_') or 'value'
+
+
 def draw(path: str, curves: Curves, groups: Sequence[Sequence[str]],
          title: str | None = None) -> None:
     """Draw training curves into a PNG file, atomically.
@@ -127,7 +136,7 @@ def draw(path: str, curves: Curves, groups: Sequence[Sequence[str]],
                 axes.plot(times, values, label=label,
                           marker='.' if len(times) < 30 else None)
         axes.set_xlabel('iterations')
-        axes.set_ylabel(group[0] if len(group) == 1 else 'value')
+        axes.set_ylabel(_common_name(group))
         axes.grid(True, alpha=0.3)
         if axes.lines:
             axes.legend(fontsize='small')

@@ -17,6 +17,7 @@ import argparse
 import csv
 import datetime
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -254,6 +255,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except USER_ERRORS as exc:
         sys.stderr.write(f"blocks-log: error: {exc}\n")
         return 2
+    except BrokenPipeError:
+        # The reader went away (``blocks-log show ... | head``).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
