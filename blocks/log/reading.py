@@ -199,18 +199,21 @@ def follow_rows(path: str, run: str | None = None,
 
     First the rows written so far, then every new or changed row, checking
     every ``interval`` seconds, until the run finishes or ``stop()``
-    returns true. Takes the other arguments of :func:`read_rows`.
+    returns true. Takes the other arguments of :func:`read_rows`; a record
+    that a running run has not logged yet is not an error.
     """
     seen: dict[int, dict[str, Any]] = {}
     while True:
         with LogDatabase(path) as database:
             run_id = database.resolve(run)
             run = run_id
-            for row in database.rows(run_id, records, allow_pickle):
+            state = database.run(run_id).state
+            for row in database.rows(run_id, records, allow_pickle,
+                                     check=state != 'running'):
                 if seen.get(row['iteration']) != row:
                     seen[row['iteration']] = row
                     yield row
-            finished = database.run(run_id).state == 'finished'
+            finished = state == 'finished'
         if finished or (stop is not None and stop()):
             return
         time_module.sleep(interval)
@@ -351,12 +354,13 @@ class LogDatabase:
                    state=state, resumptions=resumptions)
 
     def rows(self, run_id: str, records: Sequence[str] | None,
-             allow_pickle: bool,
-             placeholder: bool = False) -> Iterator[dict[str, Any]]:
+             allow_pickle: bool, placeholder: bool = False,
+             check: bool = True) -> Iterator[dict[str, Any]]:
         chain = self.chain(run_id)
         where = f'uuid IN ({placeholders(len(chain))})'
         if records is not None:
-            self.check_records(run_id, chain, records)
+            if check:
+                self.check_records(run_id, chain, records)
             where += f' AND "key" IN ({placeholders(len(records))})'
         rank = {uuid: index for index, uuid in enumerate(chain)}
         rows: dict[int, dict[str, tuple[int, Any]]] = {}

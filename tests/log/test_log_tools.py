@@ -15,9 +15,8 @@ import pytest
 import blocks
 from blocks.extensions.plot import Plot
 from blocks.log import (NotALogError, SQLiteLog, TrainingLog,
-                        UnknownRecordError,
-                        UnknownRunError, list_runs, read_dataframe,
-                        read_rows)
+                        UnknownRecordError, UnknownRunError, follow_rows,
+                        list_runs, read_dataframe, read_rows)
 from blocks.log.plotting import NotNumericError
 from blocks.scripts.log_tool import main as blocks_log
 from tests.log import short_run
@@ -63,6 +62,17 @@ def read_events(logdir):
     return scalars
 
 
+READER = """
+import sys
+from blocks.log import SQLiteLog
+log = SQLiteLog(sys.argv[1], run_id=sys.argv[2])
+for _ in range(2):
+    print(log.status['iterations_done'], len(log),
+          *(log[time]['cost'] for time in log), flush=True)
+    sys.stdin.readline()
+"""
+
+
 @pytest.fixture(scope='module')
 def run(tmp_path_factory):
     """A real run: crashed after batch 8, resumed from batch 6, finished."""
@@ -83,9 +93,17 @@ def run(tmp_path_factory):
     before_crash = {time: first.log[time]['cost']
                     for time in range(1, short_run.CRASH_AFTER + 1)}
     events_before_resume = read_events(logdir)
+    run_id = first.log.run_id
     del first
     gc.collect()
+    # Another process opens the run by its id before the resumption.
+    reader = subprocess.Popen(
+        [sys.executable, '-c', READER, os.path.join(directory, 'log.sqlite'),
+         run_id], env=dict(os.environ, PYTHONPATH=REPO), text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    before_resume = reader.stdout.readline().split()
     resumed = short_run.resume(directory)
+    after_resume = reader.communicate('again\n', timeout=60)[0].split()
     short_run.Snapshot.hooks = []
     costs = {time: resumed.log[time]['cost']
              for time in range(1, ITERATIONS + 1)}
@@ -93,7 +111,8 @@ def run(tmp_path_factory):
         directory=directory, database=os.path.join(directory, 'log.sqlite'),
         png=png, logdir=logdir, pictures=pictures, costs=costs,
         before_crash=before_crash, run_id=resumed.log.run_id,
-        events_before_resume=events_before_resume)
+        events_before_resume=events_before_resume,
+        reader=(before_resume, after_resume))
     del resumed
     gc.collect()
 
@@ -130,6 +149,39 @@ def test_show_lists_every_row_of_the_run(run, capsys):
                        '--records', 'train_cost']) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines[3:]] == ['10', '15']
+
+
+def test_a_reader_process_follows_the_run_by_its_id(run):
+    before, after = run.reader
+    # Before the resumption: everything the crashed process wrote.
+    assert before[:2] == [str(short_run.CRASH_AFTER)] * 2
+    assert [float(cost) for cost in before[2:]] == [
+        run.before_crash[time] for time in range(1, short_run.CRASH_AFTER + 1)]
+    # After it: the resumed run, through all its checkpoints, to the end.
+    assert after[:2] == [str(ITERATIONS)] * 2
+    assert [float(cost) for cost in after[2:]] == [
+        run.costs[time] for time in range(1, ITERATIONS + 1)]
+
+
+def test_follow_rows_sees_rows_as_they_are_written(tmp_path):
+    path = str(tmp_path / 'log.sqlite')
+    log = SQLiteLog(path)
+    seen = []
+
+    def write_more():
+        time = len(seen)
+        log[time]['cost'] = float(time)
+        log.status['iterations_done'] = time
+        if time == 4:
+            log[time]['training_finished'] = True
+        log.flush()
+        return False
+
+    for row in follow_rows(path, log.run_id, ['cost'], interval=0.01,
+                           stop=write_more):
+        seen.append(row)
+    assert seen == [{'iteration': time, 'cost': float(time)}
+                    for time in range(5)]
 
 
 def test_the_resumed_rows_replace_those_written_after_the_checkpoint(run):
