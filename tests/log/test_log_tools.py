@@ -18,6 +18,7 @@ from blocks.log import (NotALogError, SQLiteLog, TrainingLog,
                         UnknownRecordError, UnknownRunError, follow_rows,
                         list_runs, read_dataframe, read_rows)
 from blocks.log.plotting import NotNumericError
+from blocks.log.sqlite import PickledValueError
 from blocks.scripts.log_tool import main as blocks_log
 from tests.log import short_run
 
@@ -341,3 +342,31 @@ def test_missing_extras_say_what_to_install(monkeypatch, tmp_path, module,
     make = Plot if extra == 'plot' else TensorBoard
     with pytest.raises(ImportError, match=rf"pip install 'blocks\[{extra}\]'"):
         make(str(tmp_path / 'out'), ['cost'])
+
+
+def test_a_log_of_the_original_blocks_is_read_safely(tmp_path):
+    import pickle
+    path = str(tmp_path / 'reference.sqlite')
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute('CREATE TABLE entries (uuid TEXT NOT NULL, time INT NOT '
+                     'NULL, "key" TEXT NOT NULL, value, PRIMARY KEY(uuid, '
+                     'time, "key"))')
+        conn.execute('CREATE TABLE status (uuid TEXT NOT NULL, "key" text '
+                     'NOT NULL, value, PRIMARY KEY(uuid, "key"))')
+        conn.executemany('INSERT INTO status VALUES (?, ?, ?)', [
+            ('a' * 32, 'iterations_done', 2), ('a' * 32, 'resumed_from', None),
+            ('b' * 32, 'iterations_done', 4),
+            ('b' * 32, 'resumed_from', 'a' * 32)])
+        conn.executemany('INSERT INTO entries VALUES (?, ?, ?, ?)', [
+            ('a' * 32, 1, 'cost', 1.0), ('b' * 32, 3, 'cost', 0.5),
+            ('b' * 32, 3, 'array', pickle.dumps(numpy.arange(2)))])
+    conn.close()
+    run, = list_runs(path)
+    assert (run.run_id, run.head, run.iterations_done) == ('a' * 32,
+                                                          'b' * 32, 4)
+    assert read_rows(path, records=['cost']) == [
+        {'iteration': 1, 'cost': 1.0}, {'iteration': 3, 'cost': 0.5}]
+    with pytest.raises(PickledValueError, match="'array' of iteration 3"):
+        read_rows(path)
+    assert read_rows(path, allow_pickle=True)[1]['array'].tolist() == [0, 1]

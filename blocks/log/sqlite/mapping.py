@@ -79,6 +79,8 @@ class SQLiteLog(TrainingLogBase, Mapping):
     """
 
     _uuid: UUID
+    # Logs pickled before this option existed unpickle without it.
+    allow_pickle = False
 
     def __init__(self, database: str | None = None, *,
                  allow_pickle: bool = False, run_id: str | None = None,
