@@ -45,7 +45,7 @@ saved. For large objects, this can be slow and degrade performance of the \
 database."""
 
 pickled_value_message = """\
-{where} holds a pickled {kind} of {size} bytes; unpickling it would run \
+{where} holds a pickled object of {size} bytes; unpickling it would run \
 code from the log file. If you trust the file, read it with \
 allow_pickle=True (SQLiteLog(..., allow_pickle=True), \
 blocks.log.read_rows(..., allow_pickle=True), or blocks-log \
@@ -182,7 +182,7 @@ def decode(blob: bytes, allow_pickle: bool, key: str,
         If the BLOB is a pickle and ``allow_pickle`` is false.
     """
     if blob[:len(MAGIC)] != MAGIC:
-        return _unpickle(blob, allow_pickle, key, time, 'object')
+        return _unpickle(blob, allow_pickle, key, time)
     tag, body = blob[len(MAGIC):len(MAGIC) + 1], blob[len(MAGIC) + 1:]
     if tag == b'a':
         return _read_array(body)
@@ -193,7 +193,7 @@ def decode(blob: bytes, allow_pickle: bool, key: str,
     if tag == b'b':
         return bytes(body)
     if tag == b'p':
-        return _unpickle(body, allow_pickle, key, time, 'object')
+        return _unpickle(body, allow_pickle, key, time)
     raise ValueError(f"{_where(key, time)} holds a BLOB of an unknown kind "
                      f"{tag!r}: the log was written by a newer version of "
                      f"blocks")
@@ -260,11 +260,11 @@ def _pickled(value: Any) -> Blob:
                 OWN_PICKLE)
 
 
-def _unpickle(body: bytes, allow_pickle: bool, key: str, time: int | None,
-              kind: str) -> Any:
+def _unpickle(body: bytes, allow_pickle: bool, key: str,
+              time: int | None) -> Any:
     if not allow_pickle:
         raise PickledValueError(pickled_value_message.format(
-            where=_where(key, time), kind=kind, size=len(body)))
+            where=_where(key, time), size=len(body)))
     return pickle.loads(body)
 
 
