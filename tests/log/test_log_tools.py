@@ -323,6 +323,7 @@ def test_an_unknown_record_lists_the_logged_ones(run, capsys):
 
 
 def test_plot_of_a_record_that_is_not_numeric_is_an_error(tmp_path):
+    pytest.importorskip('matplotlib')
     plot = Plot(str(tmp_path / 'curves.png'), 'cost,note')
     log = TrainingLog()
     log[0]['cost'] = 1.0
