@@ -75,7 +75,8 @@ def test_the_report_reads_well(tmp_path, capsys):
         '\t iterations_done: 3',
         '\t received_first_batch: True',
         '\t resumed_from: None',
-        '\t training_started: True']
+        '\t training_started: True',
+        '\t run_id: <run id>']
 
 
 @pytest.mark.parametrize('backend', ['python', 'sqlite'])
