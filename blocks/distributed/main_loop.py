@@ -1,0 +1,253 @@
+"""The main loop on several ranks: who writes, when to stop, failures.
+
+:class:`DistributedMainLoop` is a :class:`~blocks.main_loop.MainLoop` that,
+on more than one rank, before running:
+
+- mutes, on ranks other than 0, the extensions that write (printing,
+  progress bar, checkpoints, plots);
+- makes the monitoring extensions combine their values across the ranks;
+- appends :class:`AgreeOnStop`, which makes every rank stop at the same
+  iteration;
+
+and, if training fails on a rank, logs which rank and why, and aborts the
+whole job (``MPI_Abort``) so that no rank waits forever in a collective.
+On one rank it is a :class:`~blocks.main_loop.MainLoop`.
+"""
+import logging
+import signal
+import sys
+import traceback
+
+import numpy
+
+from blocks.distributed.algorithm import DistributedGradientDescent
+from blocks.distributed.communicator import mpi, world
+from blocks.distributed.monitoring import aggregate_across_ranks
+from blocks.distributed.schemes import ShardedScheme
+from blocks.extensions.base import TrainingExtension
+from blocks.main_loop import MainLoop
+
+logger = logging.getLogger(__name__)
+
+__all__ = ['DistributedMainLoop', 'AgreeOnStop', 'ROOT_ONLY']
+
+#: Names of the extension classes (or their bases) run on rank 0 only.
+ROOT_ONLY = ('Printing', 'ProgressBar', 'Checkpoint', 'Plot',
+             'TensorBoardLogging', 'TensorBoard')
+
+NOT_DISTRIBUTED_ALGORITHM = (
+    "on {size} ranks the algorithm must average gradients across them, "
+    "but it is a {type}: each rank would train its own model. Use "
+    "blocks.distributed.DistributedGradientDescent (same arguments as "
+    "GradientDescent).")
+
+NOT_SHARDED = (
+    "on {size} ranks each rank must read its own part of every batch, but "
+    "the training stream's iteration scheme {scheme!r} is not sharded: "
+    "every rank would train on the same examples. Wrap it: "
+    "iteration_scheme=ShardedScheme({scheme_name}(...)).")
+
+ABORTING = (
+    "rank %d of %d failed: %s: %s\n"
+    "Aborting the whole job (MPI_Abort), so that the other ranks do not "
+    "wait for this one forever.")
+
+
+def _muted(*args):
+    """The dispatch of an extension that runs on rank 0 only."""
+
+
+def _walk(extensions):
+    for extension in extensions:
+        yield extension
+        yield from _walk(getattr(extension, 'sub_extensions', ()))
+
+
+def _class_names(extension):
+    return {cls.__name__ for cls in type(extension).__mro__}
+
+
+def _training_scheme(stream):
+    while stream is not None:
+        scheme = getattr(stream, 'iteration_scheme', None)
+        if scheme is not None:
+            return scheme
+        stream = getattr(stream, 'data_stream', None)
+    return None
+
+
+class AgreeOnStop(TrainingExtension):
+    """Make every rank stop training at the same iteration.
+
+    After every batch and epoch, the last of the extensions, it combines
+    each rank's reasons to stop (a finish request in the log, an interrupt
+    received) with one small ``Allreduce`` and records them on every rank,
+    so that the main loop's check that follows stops all ranks or none.
+    SIGINT and SIGTERM are deferred to this point: a signal received by
+    any rank is delivered to the main loop of every rank.
+    """
+
+    _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, comm=None, **kwargs):
+        super().__init__(**kwargs)
+        self._comm = comm
+        self._pending = numpy.zeros(2, dtype=numpy.int8)
+
+    @property
+    def comm(self):
+        return self._comm if self._comm is not None else world()
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state['_comm'] = None
+        state.pop('_handlers', None)
+        return state
+
+    def before_training(self):
+        self._defer_signals()
+
+    def on_resumption(self):
+        self._defer_signals()
+
+    def after_batch(self, batch):
+        self._agree()
+
+    def after_epoch(self):
+        self._agree()
+
+    def _defer(self, signal_number, frame):
+        self._pending[self._SIGNALS.index(signal_number)] = 1
+
+    def _defer_signals(self):
+        handlers = self.__dict__.setdefault('_handlers', {})
+        for signal_number in self._SIGNALS:
+            current = signal.getsignal(signal_number)
+            if current != self._defer:
+                handlers[signal_number] = current
+                signal.signal(signal_number, self._defer)
+
+    def _agree(self):
+        main_loop = self.main_loop
+        row = main_loop.log.current_row
+        status = main_loop.status
+        flags = numpy.array(
+            [row.get('training_finish_requested', False),
+             status.get('batch_interrupt_received', False),
+             status.get('epoch_interrupt_received', False),
+             self._pending[0], self._pending[1]], dtype=numpy.int8)
+        self._pending[:] = 0
+        self.comm.Allreduce(mpi().IN_PLACE, flags, op=mpi().MAX)
+        finish, batch_interrupt, epoch_interrupt, sigint, sigterm = flags
+        for received, signal_number in ((sigint, signal.SIGINT),
+                                        (sigterm, signal.SIGTERM)):
+            if received:
+                self._deliver(signal_number)
+        if finish and not row.get('training_finish_requested', False):
+            row['training_finish_requested'] = True
+        if batch_interrupt:
+            status['batch_interrupt_received'] = True
+        if epoch_interrupt:
+            status['epoch_interrupt_received'] = True
+
+    def _deliver(self, signal_number):
+        """Run the main loop's handler, as if the signal arrived now."""
+        handler = self.__dict__.get('_handlers', {}).get(signal_number)
+        if not callable(handler):
+            return
+        handler(signal_number, None)
+        # The main loop's handler may install another handler of its own
+        # (the second Ctrl + C finishes the batch): defer that one too.
+        current = signal.getsignal(signal_number)
+        if getattr(current, '__self__', None) is self.main_loop:
+            self._handlers[signal_number] = current
+            signal.signal(signal_number, self._defer)
+
+
+class DistributedMainLoop(MainLoop):
+    """A :class:`~blocks.main_loop.MainLoop` for data-parallel training.
+
+    Run the same script on every rank (``mpirun -n N python script.py``).
+    Takes the arguments of :class:`~blocks.main_loop.MainLoop`, plus:
+
+    Parameters
+    ----------
+    comm : communicator, optional
+        Defaults to :func:`~blocks.distributed.world`.
+    root_only : list of extensions, optional
+        Extensions run on rank 0 only, besides those of the classes named
+        in :data:`ROOT_ONLY` (which write files or to the screen).
+
+    Notes
+    -----
+    On more than one rank, the algorithm must be a
+    :class:`~blocks.distributed.DistributedGradientDescent` and the
+    training stream's scheme a :class:`~blocks.distributed.ShardedScheme`.
+    Ranks other than 0 keep their log in memory (the ``python`` backend)
+    unless given a `log`. Extensions that run on every rank must make the
+    same decisions from the same log records, which they do: monitored
+    values are combined across ranks, and stop requests are agreed on.
+
+    """
+
+    def __init__(self, algorithm, data_stream, model=None, log=None,
+                 log_backend=None, extensions=None, *, comm=None,
+                 root_only=None):
+        rank = (comm if comm is not None else world()).rank
+        if log is None and rank > 0:
+            log_backend = 'python'
+        super().__init__(algorithm, data_stream, model=model, log=log,
+                         log_backend=log_backend, extensions=extensions)
+        self._comm = comm
+        self.root_only = list(root_only) if root_only is not None else []
+
+    @property
+    def comm(self):
+        """The communicator of the ranks."""
+        return self._comm if self._comm is not None else world()
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state['_comm'] = None
+        return state
+
+    def run(self):
+        comm = self.comm
+        if comm.size == 1:
+            super().run()
+            return
+        try:
+            self._prepare_ranks(comm)
+            super().run()
+        except (Exception, KeyboardInterrupt) as error:
+            logger.critical(ABORTING, comm.rank, comm.size,
+                            type(error).__name__, error)
+            logger.debug(traceback.format_exc())
+            sys.stdout.flush()
+            sys.stderr.flush()
+            comm.Abort(1)
+
+    def _prepare_ranks(self, comm):
+        if not isinstance(self.algorithm, DistributedGradientDescent):
+            raise ValueError(NOT_DISTRIBUTED_ALGORITHM.format(
+                size=comm.size, type=type(self.algorithm).__name__))
+        scheme = _training_scheme(self.data_stream)
+        if scheme is not None and not isinstance(scheme, ShardedScheme):
+            raise ValueError(NOT_SHARDED.format(
+                size=comm.size, scheme=scheme,
+                scheme_name=type(scheme).__name__))
+        root_only = {id(extension) for extension in self.root_only}
+        for extension in _walk(self.extensions):
+            if _class_names(extension) & {'DataStreamMonitoring',
+                                          'TrainingDataMonitoring'}:
+                aggregate_across_ranks(extension)
+            if comm.rank > 0 and (id(extension) in root_only or
+                                  _class_names(extension) & set(ROOT_ONLY)):
+                extension.dispatch = _muted
+        # Last, so that it sees every other extension's stop request.
+        agree = [extension for extension in self.extensions
+                 if isinstance(extension, AgreeOnStop)]
+        for extension in agree:
+            self.extensions.remove(extension)
+        self.extensions.append(agree[0] if agree else AgreeOnStop())
+        TrainingExtension.dispatch_generation += 1
