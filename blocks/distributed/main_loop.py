@@ -61,6 +61,30 @@ def _walk(extensions):
     for extension in extensions:
         yield extension
         yield from _walk(getattr(extension, 'sub_extensions', ()))
+        # EarlyStopping adds its checkpoint to itself only before training.
+        checkpoint = getattr(extension, 'checkpoint_extension', None)
+        if checkpoint is not None:
+            yield checkpoint
+
+
+class SaveOnRank0:
+    """The ``do`` of a checkpoint extension on several ranks.
+
+    Runs on every rank when the checkpoint's conditions fire (the same
+    iterations everywhere): the partial training-monitoring aggregates of
+    all the ranks are gathered on rank 0, which then saves, so that the
+    checkpoint stands for the whole job.
+    """
+
+    def __init__(self, extension):
+        self.extension = extension
+
+    def __call__(self, *args):
+        main_loop = self.extension.main_loop
+        for buffer in main_loop.partial_aggregates:
+            buffer.gather_on_rank0()
+        if main_loop.comm.rank == 0:
+            type(self.extension).do(self.extension, *args)
 
 
 def _class_names(extension):
@@ -200,6 +224,8 @@ class DistributedMainLoop(MainLoop):
                          log_backend=log_backend, extensions=extensions)
         self._comm = comm
         self.root_only = list(root_only) if root_only is not None else []
+        #: The buffers of training monitoring, accumulated on each rank.
+        self.partial_aggregates = []
 
     @property
     def comm(self):
@@ -218,6 +244,11 @@ class DistributedMainLoop(MainLoop):
             return
         try:
             self._prepare_ranks(comm)
+            if self.status['iterations_done'] > 0:
+                # Continued from rank 0's checkpoint, whose partial
+                # aggregates stand for all the ranks.
+                for buffer in self.partial_aggregates:
+                    buffer.drop_sums_unless_rank0()
             super().run()
         except (Exception, KeyboardInterrupt) as error:
             logger.critical(ABORTING, comm.rank, comm.size,
@@ -237,12 +268,22 @@ class DistributedMainLoop(MainLoop):
                 size=comm.size, scheme=scheme,
                 scheme_name=type(scheme).__name__))
         root_only = {id(extension) for extension in self.root_only}
+        self.partial_aggregates = []
         for extension in _walk(self.extensions):
-            if _class_names(extension) & {'DataStreamMonitoring',
-                                          'TrainingDataMonitoring'}:
-                aggregate_across_ranks(extension)
-            if comm.rank > 0 and (id(extension) in root_only or
-                                  _class_names(extension) & set(ROOT_ONLY)):
+            names = _class_names(extension)
+            if names & {'DataStreamMonitoring', 'TrainingDataMonitoring'}:
+                buffer = aggregate_across_ranks(extension)
+                if 'TrainingDataMonitoring' in names:
+                    self.partial_aggregates.append(buffer)
+            if 'Checkpoint' in names:
+                if not isinstance(extension.__dict__.get('do'), SaveOnRank0):
+                    extension.do = SaveOnRank0(extension)
+                if comm.rank > 0:
+                    # Rank 0 writes: other ranks' machines may not even
+                    # have its directory.
+                    extension.check_destinations = _muted
+            elif comm.rank > 0 and (id(extension) in root_only or
+                                    names & set(ROOT_ONLY)):
                 extension.dispatch = _muted
         # Last, so that it sees every other extension's stop request.
         agree = [extension for extension in self.extensions

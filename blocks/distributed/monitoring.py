@@ -55,14 +55,11 @@ class AllreducedAggregationBuffer(AggregationBuffer):
         return state
 
     def allreduce(self) -> None:
-        """Combine the accumulators of all ranks, in place."""
+        """Combine the accumulators of all ranks, in place, on every rank."""
         comm = world()
         if comm.size == 1:
             return
-        reductions = self.__dict__.get('_reductions')
-        if reductions is None:
-            reductions = self._reductions = self._plan()
-        for op_name, variables in reductions.items():
+        for op_name, variables in self._reductions_plan().items():
             values = [numpy.asarray(variable.get_value(borrow=True))
                       for variable in variables]
             buffer = numpy.concatenate(
@@ -74,6 +71,36 @@ class AllreducedAggregationBuffer(AggregationBuffer):
                 variable.set_value(buffer[offset:offset + size]
                                    .reshape(value.shape).astype(value.dtype))
                 offset += size
+
+    def gather_on_rank0(self) -> None:
+        """Leave the combined partial aggregates on rank 0 only.
+
+        Rank 0's accumulators then stand for all the ranks (what a
+        checkpoint, written by rank 0, must save); the sums of the other
+        ranks restart from zero. A collective call.
+        """
+        if world().size == 1:
+            return
+        self.allreduce()
+        self.drop_sums_unless_rank0()
+
+    def drop_sums_unless_rank0(self) -> None:
+        """Zero the summed accumulators on ranks other than 0.
+
+        After resuming from a checkpoint, every rank holds rank 0's
+        accumulators, which already stand for all the ranks.
+        """
+        if world().rank == 0:
+            return
+        for variable in self._reductions_plan().get('SUM', []):
+            value = variable.get_value(borrow=True)
+            variable.set_value(numpy.zeros_like(value))
+
+    def _reductions_plan(self):
+        reductions = self.__dict__.get('_reductions')
+        if reductions is None:
+            reductions = self._reductions = self._plan()
+        return reductions
 
     def _plan(self):
         """MPI operation name -> the accumulators it combines."""
@@ -116,6 +143,11 @@ def aggregate_across_ranks(extension) -> None:
     extension : :class:`~blocks.extensions.monitoring.DataStreamMonitoring` or :class:`~blocks.extensions.monitoring.TrainingDataMonitoring`
         Changed in place (its aggregation buffer).
 
+    Returns
+    -------
+    :class:`AllreducedAggregationBuffer`
+        The extension's buffer of graph variables.
+
     Raises
     ------
     ValueError
@@ -143,3 +175,4 @@ def aggregate_across_ranks(extension) -> None:
             reason="they aggregate in Python, on each rank's own batches"))
     if type(buffer) is AggregationBuffer:
         buffer.__class__ = AllreducedAggregationBuffer
+    return buffer

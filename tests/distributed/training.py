@@ -12,7 +12,8 @@ Options (for the tests): ``--endless`` trains until interrupted (and
 writes ``DIRECTORY/pid<r>`` after the first batch); ``--kill N`` SIGKILLs
 rank 1 after batch N; ``--fail N`` raises on rank 1 after batch N;
 ``--finish-on-rank1 N`` requests the finish on rank 1 only, after batch N;
-``--resume`` loads the checkpoint (iteration state and log) first.
+``--continue`` continues the pickled main loop of the checkpoint, as
+``mpirun -n 2 blocks-continue DIRECTORY/checkpoint.tar`` does.
 
 The extensions live in this importable module so that checkpoints unpickle.
 """
@@ -35,33 +36,42 @@ from blocks.distributed import (DistributedGradientDescent,
 from blocks.extensions import FinishAfter, SimpleExtension
 from blocks.extensions.monitoring import (DataStreamMonitoring,
                                           TrainingDataMonitoring)
-from blocks.extensions.saveload import Checkpoint, Load
+from blocks.extensions.saveload import Checkpoint
 from blocks.extensions.stopping import EarlyStopping
 from blocks.graph import ComputationGraph
 from blocks.initialization import Constant, IsotropicGaussian
 from blocks.model import Model
+from blocks.serialization.core import load_main_loop
 
 CHECKPOINT = 'checkpoint.tar'
 GLOBAL_BATCH = 16
 
 
 class OnRank(SimpleExtension):
-    """After batch `at`, on rank `rank`: 'kill', 'fail' or 'finish'."""
+    """After batch `at`, on rank `rank`: 'kill', 'fail' or 'finish'.
 
-    def __init__(self, action, at, rank=1, **kwargs):
+    A kill happens once: it leaves the file `marker`, so that the continued
+    run goes past it.
+    """
+
+    def __init__(self, action, at, marker, rank=1, **kwargs):
         kwargs.setdefault('after_batch', True)
         super().__init__(**kwargs)
         self.action, self.at, self.rank = action, at, rank
+        self.marker = marker
 
     def do(self, which_callback, *args):
         if (world().rank != self.rank or
                 self.main_loop.status['iterations_done'] != self.at):
             return
         if self.action == 'kill':
-            os.kill(os.getpid(), signal.SIGKILL)
-        if self.action == 'fail':
+            if not os.path.exists(self.marker):
+                open(self.marker, 'w').close()
+                os.kill(os.getpid(), signal.SIGKILL)
+        elif self.action == 'fail':
             raise RuntimeError("a failure planted by the test")
-        self.main_loop.log.current_row['training_finish_requested'] = True
+        else:
+            self.main_loop.log.current_row['training_finish_requested'] = True
 
 
 class WritePid(SimpleExtension):
@@ -105,23 +115,21 @@ def build(directory, options):
                        iteration_scheme=ShardedScheme(
                            SequentialScheme(40, GLOBAL_BATCH)))
     checkpoint = os.path.join(directory, CHECKPOINT)
-    extensions = []
-    if options.resume:
-        extensions.append(Load(checkpoint, load_iteration_state=True,
-                               load_log=True))
-    extensions += [
+    extensions = [
         FinishAfter(after_n_epochs=1000 if options.endless else 30),
         TrainingDataMonitoring([cost], prefix='train', after_epoch=True),
         DataStreamMonitoring([cost], valid, prefix='valid')]
     if not options.endless:
         extensions.append(EarlyStopping('valid_cost', epochs=2))
-    extensions.append(Checkpoint(checkpoint, every_n_batches=3))
+    if not (options.endless or options.fail or options.finish_on_rank1):
+        extensions.append(Checkpoint(checkpoint, every_n_batches=3))
     if options.endless:
         extensions.append(WritePid(directory))
     for action in ('kill', 'fail', 'finish_on_rank1'):
         at = getattr(options, action)
         if at is not None:
-            extensions.append(OnRank(action.split('_')[0], at))
+            extensions.append(OnRank(action.split('_')[0], at,
+                                     os.path.join(directory, 'killed')))
     return DistributedMainLoop(algorithm, train, model=Model(cost),
                                extensions=extensions)
 
@@ -146,11 +154,15 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('directory')
     parser.add_argument('--endless', action='store_true')
-    parser.add_argument('--resume', action='store_true')
+    parser.add_argument('--continue', action='store_true', dest='resume')
     for option in ('--kill', '--fail', '--finish-on-rank1'):
         parser.add_argument(option, type=int)
     options = parser.parse_args()
-    main_loop = build(options.directory, options)
+    if options.resume:
+        main_loop = load_main_loop(os.path.join(options.directory,
+                                                CHECKPOINT))
+    else:
+        main_loop = build(options.directory, options)
     main_loop.run()
     rank = world().rank
     parameters = main_loop.model.get_parameter_values()
