@@ -9,7 +9,8 @@ one process exactly as before, without importing mpi4py. See
 ``docs/distributed.rst``.
 """
 from blocks.distributed.algorithm import DistributedGradientDescent
-from blocks.distributed.communicator import (SingleProcess, launched_by_mpi,
+from blocks.distributed.communicator import (LAUNCHER_VARIABLES,
+                                             SingleProcess, launched_by_mpi,
                                              world)
 from blocks.distributed.launch import find_mpirun, mpirun_command
 from blocks.distributed.main_loop import (ROOT_ONLY, AgreeOnStop,
@@ -19,5 +20,5 @@ from blocks.distributed.schemes import ShardedScheme, shard_bounds
 
 __all__ = ['DistributedGradientDescent', 'DistributedMainLoop',
            'ShardedScheme', 'AgreeOnStop', 'ROOT_ONLY', 'SingleProcess',
-           'aggregate_across_ranks', 'find_mpirun', 'launched_by_mpi',
+           'LAUNCHER_VARIABLES', 'aggregate_across_ranks', 'find_mpirun', 'launched_by_mpi',
            'mpirun_command', 'shard_bounds', 'world']

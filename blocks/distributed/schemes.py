@@ -34,10 +34,10 @@ DIFFERENT_ORDER = (
 def shard_bounds(length: int, rank: int, size: int) -> tuple[int, int]:
     """The slice ``[start, stop)`` of a request of `length` for a rank.
 
-    The first ``length % size`` ranks get one more example.
+    Contiguous slices whose lengths differ by one at most.
 
     >>> [shard_bounds(5, rank, 2) for rank in range(2)]
-    [(0, 3), (3, 5)]
+    [(0, 2), (2, 5)]
 
     """
     return (rank * length // size, (rank + 1) * length // size)
