@@ -18,7 +18,8 @@ from blocks.distributed.main_loop import (ROOT_ONLY, AgreeOnStop,
 from blocks.distributed.monitoring import aggregate_across_ranks
 from blocks.distributed.schemes import ShardedScheme, shard_bounds
 
-__all__ = ['DistributedGradientDescent', 'DistributedMainLoop',
-           'ShardedScheme', 'AgreeOnStop', 'ROOT_ONLY', 'SingleProcess',
-           'LAUNCHER_VARIABLES', 'aggregate_across_ranks', 'find_mpirun', 'launched_by_mpi',
-           'mpirun_command', 'shard_bounds', 'world']
+__all__ = ['LAUNCHER_VARIABLES', 'ROOT_ONLY', 'AgreeOnStop',
+           'DistributedGradientDescent', 'DistributedMainLoop',
+           'ShardedScheme', 'SingleProcess', 'aggregate_across_ranks',
+           'find_mpirun', 'launched_by_mpi', 'mpirun_command',
+           'shard_bounds', 'world']

@@ -21,16 +21,17 @@ NO_MPI4PY = (
 class SingleProcess:
     """The communicator of a run without MPI: one rank, no communication.
 
-    Only the attributes the rest of :mod:`blocks.distributed` reads.
+    Only the attributes the rest of :mod:`blocks.distributed` reads, under
+    mpi4py's names.
     """
 
     rank = 0
     size = 1
 
-    def Get_rank(self) -> int:  # noqa: N802 (mpi4py's name)
+    def Get_rank(self) -> int:
         return 0
 
-    def Get_size(self) -> int:  # noqa: N802 (mpi4py's name)
+    def Get_size(self) -> int:
         return 1
 
     def __repr__(self):

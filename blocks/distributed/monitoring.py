@@ -140,8 +140,9 @@ def aggregate_across_ranks(extension) -> None:
 
     Parameters
     ----------
-    extension : :class:`~blocks.extensions.monitoring.DataStreamMonitoring` or :class:`~blocks.extensions.monitoring.TrainingDataMonitoring`
-        Changed in place (its aggregation buffer).
+    extension : DataStreamMonitoring or TrainingDataMonitoring
+        The monitoring extension, changed in place (its aggregation
+        buffer).
 
     Returns
     -------
