@@ -207,8 +207,9 @@ class DistributedMainLoop(MainLoop):
     On more than one rank, the algorithm must be a
     :class:`~blocks.distributed.DistributedGradientDescent` and the
     training stream's scheme a :class:`~blocks.distributed.ShardedScheme`.
-    Ranks other than 0 keep their log in memory (the ``python`` backend)
-    unless given a `log`. Extensions that run on every rank must make the
+    Ranks other than 0 keep their log in memory (the ``python`` backend),
+    whatever `log` and `log_backend` say: create a log that writes a file
+    on rank 0 only. Extensions that run on every rank must make the
     same decisions from the same log records, which they do: monitored
     values are combined across ranks, and stop requests are agreed on.
 
@@ -217,9 +218,8 @@ class DistributedMainLoop(MainLoop):
     def __init__(self, algorithm, data_stream, model=None, log=None,
                  log_backend=None, extensions=None, *, comm=None,
                  root_only=None):
-        rank = (comm if comm is not None else world()).rank
-        if log is None and rank > 0:
-            log_backend = 'python'
+        if (comm if comm is not None else world()).rank > 0:
+            log, log_backend = None, 'python'
         super().__init__(algorithm, data_stream, model=model, log=log,
                          log_backend=log_backend, extensions=extensions)
         self._comm = comm
