@@ -2,6 +2,7 @@
 single-process run that is the plain one (no MPI needed)."""
 import os
 import pickle
+import re
 import subprocess
 import sys
 
@@ -14,11 +15,13 @@ from blocks.data.datasets import IndexableDataset
 from blocks.data.schemes import (ConstantScheme, SequentialScheme,
                                  ShuffledExampleScheme, ShuffledScheme)
 from blocks.data.streams import DataStream
-from blocks.distributed import (LAUNCHER_VARIABLES,
+from blocks.distributed import (LAUNCHER_VARIABLES, AgreeOnStop,
                                 DistributedGradientDescent,
                                 DistributedMainLoop, ShardedScheme,
                                 SingleProcess, find_mpirun, mpirun_command)
-from blocks.extensions import FinishAfter
+from blocks.distributed.main_loop import SaveOnRank0
+from blocks.extensions import FinishAfter, Printing
+from blocks.extensions.saveload import Checkpoint
 from blocks.utils import shared_floatx
 
 
@@ -154,3 +157,53 @@ def test_one_process_main_loop_is_the_plain_main_loop():
         for start in range(0, 12, 4):
             expected -= 0.1 * 2 * (expected - data[start:start + 4]).mean(0)
     numpy.testing.assert_allclose(w.get_value(), expected)
+
+
+class Aborted(Exception):
+    """What FakeComm.Abort raises instead of ending the process."""
+
+
+class AbortingComm(FakeComm):
+    def Abort(self, errorcode):  # noqa: N802 (mpi4py's name)
+        raise Aborted(errorcode)
+
+
+def two_rank_main_loop(comm, algorithm_class=DistributedGradientDescent,
+                       sharded=True, extensions=()):
+    w, algorithm = quadratic(algorithm_class)
+    scheme = SequentialScheme(12, 4)
+    stream = DataStream(IndexableDataset({'x': numpy.zeros((12, 3))}),
+                        iteration_scheme=(ShardedScheme(scheme) if sharded
+                                          else scheme))
+    return DistributedMainLoop(algorithm, stream, comm=comm,
+                               extensions=list(extensions))
+
+
+@pytest.mark.parametrize('options, message', [
+    ({'algorithm_class': GradientDescent}, 'DistributedGradientDescent'),
+    ({'sharded': False}, r'ShardedScheme\(SequentialScheme')])
+def test_a_rank_that_can_not_train_aborts_the_job_saying_why(
+        options, message, caplog):
+    main_loop = two_rank_main_loop(AbortingComm(1, 2), **options)
+    with pytest.raises(Aborted):
+        main_loop.run()
+    assert 'rank 1 of 2 failed: ValueError' in caplog.text
+    assert re.search(message, caplog.text)
+
+
+def test_ranks_other_than_0_do_not_write(tmp_path):
+    printing = Printing()
+    checkpoint = Checkpoint(str(tmp_path / 'checkpoint.tar'))
+    mine = FinishAfter(after_n_epochs=1)
+    extensions = [printing, checkpoint, mine]
+    main_loop = two_rank_main_loop(FakeComm(1, 2), extensions=extensions)
+    main_loop.root_only = [mine]
+    main_loop._prepare_ranks(main_loop.comm)
+    assert isinstance(main_loop.extensions[-1], AgreeOnStop)
+    for extension in (printing, mine):
+        assert extension.__dict__['dispatch'] is not type(extension).dispatch
+    # The checkpoint's conditions still fire on every rank (to gather
+    # the partial monitoring values), but only rank 0 saves.
+    assert isinstance(checkpoint.__dict__['do'], SaveOnRank0)
+    assert 'dispatch' not in checkpoint.__dict__
+    assert main_loop.log.__class__.__name__ == 'TrainingLog'
