@@ -176,4 +176,7 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    # Through the module, so that checkpoints refer to its classes by the
+    # module's name rather than `__main__`.
+    from tests.distributed.training import main as main_of_the_module
+    main_of_the_module()
