@@ -28,6 +28,7 @@ from pytensor.graph.traversal import ancestors
 from blocks.algorithms.gradient_descent import GradientDescent
 from blocks.compilation import function
 from blocks.distributed.communicator import mpi, world
+from blocks.utils.input_errors import input_mismatch_error
 
 logger = logging.getLogger(__name__)
 
@@ -194,8 +195,15 @@ class DistributedGradientDescent(GradientDescent):
                                                 dtype=self._dtype())
         examples = numpy.shape(values[0])[self.example_axis]
         if examples:
-            numpy.multiply(self._gradient_function(*values), examples,
-                           out=buffer[:-1])
+            try:
+                gradients = self._gradient_function(*values)
+            except TypeError as exc:
+                error = input_mismatch_error(self.inputs, values,
+                                             'the training algorithm')
+                if error is None:
+                    raise
+                raise error from exc
+            numpy.multiply(gradients, examples, out=buffer[:-1])
         else:
             buffer[:-1] = 0
         buffer[-1] = examples

@@ -25,15 +25,19 @@ from blocks.distributed.communicator import mpi, world
 from blocks.distributed.monitoring import aggregate_across_ranks
 from blocks.distributed.schemes import ShardedScheme
 from blocks.extensions.base import TrainingExtension
+from blocks.extensions.monitoring import (DataStreamMonitoring,
+                                          TrainingDataMonitoring)
+from blocks.extensions.saveload import Checkpoint
 from blocks.main_loop import MainLoop
 
 logger = logging.getLogger(__name__)
 
 __all__ = ['DistributedMainLoop', 'AgreeOnStop', 'ROOT_ONLY']
 
-#: Names of the extension classes (or their bases) run on rank 0 only.
-ROOT_ONLY = ('Printing', 'ProgressBar', 'Checkpoint', 'Plot',
-             'TensorBoardLogging', 'TensorBoard')
+#: Names of the extension classes (or their bases) run on rank 0 only
+#: (names: the plotting extensions need optional packages). Checkpoints
+#: are saved by rank 0 too, see :class:`SaveOnRank0`.
+ROOT_ONLY = frozenset({'Printing', 'ProgressBar', 'Plot', 'TensorBoard'})
 
 NOT_DISTRIBUTED_ALGORITHM = (
     "on {size} ranks the algorithm must average gradients across them, "
@@ -270,12 +274,12 @@ class DistributedMainLoop(MainLoop):
         root_only = {id(extension) for extension in self.root_only}
         self.partial_aggregates = []
         for extension in _walk(self.extensions):
-            names = _class_names(extension)
-            if names & {'DataStreamMonitoring', 'TrainingDataMonitoring'}:
+            if isinstance(extension, (DataStreamMonitoring,
+                                      TrainingDataMonitoring)):
                 buffer = aggregate_across_ranks(extension)
-                if 'TrainingDataMonitoring' in names:
+                if isinstance(extension, TrainingDataMonitoring):
                     self.partial_aggregates.append(buffer)
-            if 'Checkpoint' in names:
+            if isinstance(extension, Checkpoint):
                 if not isinstance(extension.__dict__.get('do'), SaveOnRank0):
                     extension.do = SaveOnRank0(extension)
                 if comm.rank > 0:
@@ -283,12 +287,15 @@ class DistributedMainLoop(MainLoop):
                     # have its directory.
                     extension.check_destinations = _muted
             elif comm.rank > 0 and (id(extension) in root_only or
-                                    names & set(ROOT_ONLY)):
+                                    _class_names(extension) & ROOT_ONLY):
                 extension.dispatch = _muted
         # Last, so that it sees every other extension's stop request.
         agree = [extension for extension in self.extensions
                  if isinstance(extension, AgreeOnStop)]
         for extension in agree:
             self.extensions.remove(extension)
-        self.extensions.append(agree[0] if agree else AgreeOnStop())
+        agree = agree[0] if agree else AgreeOnStop()
+        # A loop continued from a checkpoint assigns no main loops.
+        agree.main_loop = self
+        self.extensions.append(agree)
         TrainingExtension.dispatch_generation += 1
