@@ -4,7 +4,7 @@
 on more than one rank, before running:
 
 - mutes, on ranks other than 0, the extensions that write (printing,
-  progress bar, checkpoints, plots);
+  progress bar, plots), and has rank 0 alone save the checkpoints;
 - makes the monitoring extensions combine their values across the ranks;
 - appends :class:`AgreeOnStop`, which makes every rank stop at the same
   iteration;
