@@ -25,6 +25,9 @@ from blocks.distributed.communicator import mpi, world
 from blocks.distributed.monitoring import aggregate_across_ranks
 from blocks.distributed.schemes import ShardedScheme
 from blocks.extensions.base import TrainingExtension
+from blocks.extensions.protocol import (BATCH_INTERRUPT_RECEIVED,
+                                        EPOCH_INTERRUPT_RECEIVED,
+                                        TRAINING_FINISH_REQUESTED)
 from blocks.extensions.monitoring import (DataStreamMonitoring,
                                           TrainingDataMonitoring)
 from blocks.extensions.saveload import Checkpoint
@@ -111,8 +114,9 @@ class AgreeOnStop(TrainingExtension):
     each rank's reasons to stop (a finish request in the log, an interrupt
     received) with one small ``Allreduce`` and records them on every rank,
     so that the main loop's check that follows stops all ranks or none.
-    SIGINT and SIGTERM are deferred to this point: a signal received by
-    any rank is delivered to the main loop of every rank.
+    SIGINT and SIGTERM are deferred to this point (see
+    :meth:`defer_signals`): a signal received by any rank is delivered to
+    the main loop of every rank.
     """
 
     _SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -132,12 +136,6 @@ class AgreeOnStop(TrainingExtension):
         state.pop('_handlers', None)
         return state
 
-    def before_training(self):
-        self._defer_signals()
-
-    def on_resumption(self):
-        self._defer_signals()
-
     def after_batch(self, batch):
         self._agree()
 
@@ -147,7 +145,12 @@ class AgreeOnStop(TrainingExtension):
     def _defer(self, signal_number, frame):
         self._pending[self._SIGNALS.index(signal_number)] = 1
 
-    def _defer_signals(self):
+    def defer_signals(self):
+        """Take SIGINT and SIGTERM over from the handlers installed now.
+
+        They are delivered to those handlers at the next agreement, on
+        every rank. Call it right after the main loop installs its own.
+        """
         handlers = self.__dict__.setdefault('_handlers', {})
         for signal_number in self._SIGNALS:
             current = signal.getsignal(signal_number)
@@ -160,9 +163,9 @@ class AgreeOnStop(TrainingExtension):
         row = main_loop.log.current_row
         status = main_loop.status
         flags = numpy.array(
-            [row.get('training_finish_requested', False),
-             status.get('batch_interrupt_received', False),
-             status.get('epoch_interrupt_received', False),
+            [row.get(TRAINING_FINISH_REQUESTED, False),
+             status.get(BATCH_INTERRUPT_RECEIVED, False),
+             status.get(EPOCH_INTERRUPT_RECEIVED, False),
              self._pending[0], self._pending[1]], dtype=numpy.int8)
         self._pending[:] = 0
         self.comm.Allreduce(mpi().IN_PLACE, flags, op=mpi().MAX)
@@ -171,12 +174,12 @@ class AgreeOnStop(TrainingExtension):
                                         (sigterm, signal.SIGTERM)):
             if received:
                 self._deliver(signal_number)
-        if finish and not row.get('training_finish_requested', False):
-            row['training_finish_requested'] = True
+        if finish and not row.get(TRAINING_FINISH_REQUESTED, False):
+            row[TRAINING_FINISH_REQUESTED] = True
         if batch_interrupt:
-            status['batch_interrupt_received'] = True
+            status[BATCH_INTERRUPT_RECEIVED] = True
         if epoch_interrupt:
-            status['epoch_interrupt_received'] = True
+            status[EPOCH_INTERRUPT_RECEIVED] = True
 
     def _deliver(self, signal_number):
         """Run the main loop's handler, as if the signal arrived now."""
@@ -298,4 +301,12 @@ class DistributedMainLoop(MainLoop):
         # A loop continued from a checkpoint assigns no main loops.
         agree.main_loop = self
         self.extensions.append(agree)
-        TrainingExtension.dispatch_generation += 1
+        self._agree_on_stop = agree
+
+    def _install_signal_handlers(self):
+        super()._install_signal_handlers()
+        # No signal may reach the main loop's handlers directly between
+        # two agreements: one rank would stop alone.
+        agree = self.__dict__.get('_agree_on_stop')
+        if agree is not None:
+            agree.defer_signals()
