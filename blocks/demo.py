@@ -23,7 +23,8 @@ from blocks.data.datasets.digits import Digits
 from blocks.data.schemes import SequentialScheme, ShuffledScheme
 from blocks.data.streams import DataStream
 from blocks.data.transformers import Flatten
-from blocks.extensions import FinishAfter, Printing, ProgressBar, Timing
+from blocks.extensions import (FinishAfter, Printing, ProgressBar,
+                               TerminateOnNonFinite, Timing)
 from blocks.extensions.monitoring import (DataStreamMonitoring,
                                           TrainingDataMonitoring)
 from blocks.extensions.plot import Plot
@@ -107,6 +108,9 @@ def build_main_loop(output_dir: str, epochs: int = 60,
                              digits_stream('valid', 300, shuffled=False),
                              prefix='valid'),
         TrackTheBest('valid_error_rate'),
+        # After the monitoring, before the checkpoint: a NaN cost stops
+        # training before it can be saved over the last good checkpoint.
+        TerminateOnNonFinite(),
         checkpoint,
         FinishAfter(after_n_epochs=epochs),
         Printing(after_epoch=False, every_n_epochs=print_every),
