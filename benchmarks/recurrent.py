@@ -20,6 +20,7 @@ to compile each function: warm (PyTensor's cache holds the C code) and,
 with ``--cold``, cold (an empty compile directory).
 """
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -193,13 +194,15 @@ def worker(threads, repeat, cold):
         start = time.perf_counter()
         function([x2], outputs2)
         compile_warm = time.perf_counter() - start
-        blocks_time = _median_time(lambda: compiled(x_value), repeat)
+        blocks_time = _median_time(functools.partial(compiled, x_value),
+                                   repeat)
         loop = numpy_loops(linear, transition, kind)
         expected = loop(x_value)
         got = compiled(x_value)
         error = max(float(numpy.abs(a - e).max() / (numpy.abs(e).max() + 1))
                     for a, e in zip(got, expected, strict=True))
-        numpy_time = _median_time(lambda: loop(x_value), max(3, repeat // 3))
+        numpy_time = _median_time(functools.partial(loop, x_value),
+                                  max(3, repeat // 3))
         result[kind] = {'blocks': blocks_time, 'numpy': numpy_time,
                         'compile_first': compile_first,
                         'compile_warm': compile_warm,
@@ -270,8 +273,9 @@ def main(argv=None):
                     f"(x{numbers['numpy'] / numbers['blocks']:.2f})")
             if torch_result:
                 torch_time = torch_result[kind]
+                ratio = torch_time / numbers['blocks']
                 line += (f"   torch {torch_time * 1e3:7.1f} ms "
-                         f"(torch/blocks {torch_time / numbers['blocks']:.2f})")
+                         f"(torch/blocks {ratio:.2f})")
             print(line)
             print(f"  {'':24s} compile {numbers['compile_first']:.1f} s "
                   f"first in this process, {numbers['compile_warm']:.1f} s "

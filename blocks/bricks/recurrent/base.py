@@ -5,6 +5,7 @@ with :func:`recurrent`, which turns it into an application that runs the
 whole loop with :func:`pytensor.scan`. Tensors are time-major: a sequence
 is ``(time, batch, features...)``, one step ``(batch, features...)``.
 """
+import inspect
 import logging
 import warnings
 
@@ -166,9 +167,9 @@ def _check_state(brick, application, name, state):
             f"{where}: state '{name}' has dimension {static}, but the brick "
             f"expects get_dim('{name}') == {dim}")
     if static is None:
-        state = Assert(
-            f"{where}: state '{name}' must have dimension {dim} on its last "
-            f"axis (get_dim('{name}'))")(state, tensor.eq(state.shape[-1], dim))
+        message = (f"{where}: state '{name}' must have dimension {dim} on "
+                   f"its last axis (get_dim('{name}'))")
+        state = Assert(message)(state, tensor.eq(state.shape[-1], dim))
     return state
 
 
@@ -460,7 +461,6 @@ def recurrent(*args, **kwargs):
 
 def _step_argument_names(function):
     """Names that positional arguments of the step function take."""
-    import inspect
     kinds = inspect.Parameter
     params = list(inspect.signature(function).parameters.values())[1:]
     return [p.name for p in params
