@@ -5,9 +5,13 @@ The code lives in :mod:`blocks.graph.computation_graph`,
 this module re-exports it.
 """
 from blocks.graph.annotations import add_annotation, Annotation
+from blocks.graph.bn import (apply_batch_normalization, batch_normalization,
+                             get_batch_normalization_updates)
 from blocks.graph.computation_graph import ComputationGraph
 from blocks.graph.transformations import (
     apply_dropout, apply_noise, collect_parameters)
 
 __all__ = ['add_annotation', 'Annotation', 'ComputationGraph',
-           'apply_dropout', 'apply_noise', 'collect_parameters']
+           'apply_dropout', 'apply_noise', 'collect_parameters',
+           'apply_batch_normalization', 'batch_normalization',
+           'get_batch_normalization_updates']

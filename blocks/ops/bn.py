@@ -20,8 +20,9 @@ def batch_normalization(inputs, gamma, beta, mean, std,
 
     Examples
     --------
-    >>> import numpy
-    >>> batch_normalization(numpy.array([1., 3.]), 2., 1., 2., 1.).eval()
+    >>> import pytensor.tensor as pt
+    >>> x = pt.as_tensor_variable([1., 3.])
+    >>> batch_normalization(x, 2., 1., 2., 1.).eval()
     array([-1.,  3.])
 
     """
