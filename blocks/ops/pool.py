@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import numpy
 import pytensor.tensor as pt
+from numpy.lib.stride_tricks import as_strided
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 
@@ -59,11 +60,29 @@ class _PoolGeometry:
                        slice(v, v + sw * (ow - 1) + 1, sw))
 
     def extend(self, x, fill):
-        """`x` padded and extended to :attr:`extent` with `fill`."""
+        """`x` padded and extended to :attr:`extent` with `fill` (a value,
+        or a function of `x` giving it); `x` itself if that is a no-op."""
+        if self.extent == self.valid:  # no padding, no extension
+            return x
+        if callable(fill):
+            fill = fill(x)
         ph, pw = self.pad
         out = numpy.full(x.shape[:-2] + self.extent, fill, dtype=x.dtype)
         out[..., ph:ph + self.valid[0], pw:pw + self.valid[1]] = x
         return out
+
+    def tiles(self, x, writeable=False):
+        """A ``(..., rows, wh, columns, ww)`` view of `x` when the windows
+        tile it without overlap or padding, else None."""
+        if self.pad != (0, 0) or self.stride != self.ws or any(
+                o * w > v for o, w, v in zip(self.out, self.ws, self.valid,
+                                             strict=True)):
+            return None
+        (oh, ow), (wh, ww) = self.out, self.ws
+        *lead, sh, sw = x.strides
+        return as_strided(x, shape=x.shape[:-2] + (oh, wh, ow, ww),
+                          strides=(*lead, sh * wh, sh, sw * ww, sw),
+                          writeable=writeable)
 
     def crop(self, xe):
         ph, pw = self.pad
@@ -199,7 +218,7 @@ class Pool(PoolBase):
                 f"pool_2d: a {self.ws} window with padding {self.pad} does "
                 f"not fit the input's {x.shape[-2:]} rows and columns")
         if self.mode == 'max':
-            xe = geo.extend(x, _lowest(x))
+            xe = geo.extend(x, _lowest)
             slices = geo.window_slices()
             out = xe[(Ellipsis,) + next(slices)].copy()
             for rows, cols in slices:
@@ -253,7 +272,18 @@ class MaxPoolGrad(PoolBase):
     def perform(self, node, inputs, output_storage):
         x, maxout, gz = inputs
         geo = self._geometry(x.shape)
-        xe = geo.extend(x, _lowest(x))
+        tiles = geo.tiles(x)
+        if tiles is not None:
+            # Non-overlapping windows: a comparison and a product, in place.
+            covered = all(o * w == v for o, w, v in zip(
+                geo.out, self.ws, geo.valid, strict=True))
+            gx = (numpy.empty_like if covered else numpy.zeros_like)(x)
+            gx_tiles = geo.tiles(gx, writeable=True)
+            numpy.equal(tiles, maxout[..., :, None, :, None], out=gx_tiles)
+            gx_tiles *= gz[..., :, None, :, None]
+            output_storage[0][0] = gx
+            return
+        xe = geo.extend(x, _lowest)
         gxe = numpy.zeros(xe.shape, dtype=x.dtype)
         for rows, cols in geo.window_slices():
             gxe[..., rows, cols] += (xe[..., rows, cols] == maxout) * gz
@@ -286,7 +316,7 @@ class DownsampleFactorMaxGradGrad(PoolBase):
     def perform(self, node, inputs, output_storage):
         x, maxout, ggx = inputs
         geo = self._geometry(x.shape)
-        xe, gge = geo.extend(x, _lowest(x)), geo.extend(ggx, 0)
+        xe, gge = geo.extend(x, _lowest), geo.extend(ggx, 0)
         out = numpy.zeros(maxout.shape, dtype=x.dtype)
         for rows, cols in geo.window_slices():
             out += (xe[..., rows, cols] == maxout) * gge[..., rows, cols]
