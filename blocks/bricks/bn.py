@@ -74,25 +74,25 @@ class BatchNormalization(RNGMixin, Feedforward):
         batch normalization paper.
     scale_init : object, optional
         Initialization object to use for the learned scaling parameter
-        ($\\gamma$ in [BN]_). By default, uses constant initialization
+        (gamma in [BN]_). By default, uses constant initialization
         of 1.
     shift_init : object, optional
         Initialization object to use for the learned shift parameter
-        ($\\beta$ in [BN]_). By default, uses constant initialization of 0.
+        (beta in [BN]_). By default, uses constant initialization of 0.
     mean_only : bool, optional
         Perform "mean-only" batch normalization as described in [SK2016]_.
     learn_scale : bool, optional
-        Whether to include a learned scale parameter ($\\gamma$ in [BN]_)
+        Whether to include a learned scale parameter (gamma in [BN]_)
         in this brick. Default is `True`. Has no effect if `mean_only` is
         `True` (i.e. a scale parameter is never learned in mean-only mode).
     learn_shift : bool, optional
-        Whether to include a learned shift parameter ($\\beta$ in [BN]_)
+        Whether to include a learned shift parameter (beta in [BN]_)
         in this brick. Default is `True`.
 
     Notes
     -----
     In order for trained models to behave sensibly immediately upon
-    upon deserialization, by default, this brick runs in *inference* mode,
+    deserialization, by default, this brick runs in *inference* mode,
     using a population mean and population standard deviation (initialized
     to zeros and ones respectively) to normalize activations. It is
     expected that the user will adapt these during training in some
