@@ -10,8 +10,13 @@ from blocks.graph.bn import (apply_batch_normalization, batch_normalization,
 from blocks.graph.computation_graph import ComputationGraph
 from blocks.graph.transformations import (
     apply_dropout, apply_noise, collect_parameters)
+# The reference's module imported these, and scripts import them from here.
+from blocks.roles import (
+    add_role, has_roles, AUXILIARY, COLLECTED, COLLECTOR, DROPOUT, PARAMETER)
 
 __all__ = ['add_annotation', 'Annotation', 'ComputationGraph',
            'apply_dropout', 'apply_noise', 'collect_parameters',
            'apply_batch_normalization', 'batch_normalization',
-           'get_batch_normalization_updates']
+           'get_batch_normalization_updates',
+           'add_role', 'has_roles', 'AUXILIARY', 'COLLECTED', 'COLLECTOR',
+           'DROPOUT', 'PARAMETER']
