@@ -49,9 +49,9 @@ net = torch.nn.Sequential(
     torch.nn.Conv2d(20, 50, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
     torch.nn.Flatten(), torch.nn.Linear(800, 500), torch.nn.ReLU(),
     torch.nn.Linear(500, 10))
-optimizer = torch.optim.SGD(net.parameters(), lr=%(lr)r)
-x = torch.rand(%(batch)d, 1, 28, 28)
-y = torch.randint(0, 10, (%(batch)d,))
+optimizer = torch.optim.SGD(net.parameters(), lr=__LR__)
+x = torch.rand(__BATCH__, 1, 28, 28)
+y = torch.randint(0, 10, (__BATCH__,))
 def step():
     optimizer.zero_grad()
     loss = torch.nn.functional.cross_entropy(net(x), y)
@@ -65,7 +65,7 @@ for _ in range(rounds):
         step()
     times.append((time.perf_counter() - start) / steps)
 print(json.dumps({'step': times, 'version': torch.__version__}))
-''' % {'lr': LEARNING_RATE, 'batch': BATCH}
+'''.replace('__LR__', repr(LEARNING_RATE)).replace('__BATCH__', str(BATCH))
 
 
 def _best(function, repeat=5):
@@ -232,8 +232,10 @@ def main(argv=None) -> int:
             print(f"  PyTorch {torch['version']}: {torch_rate:6.2f} steps/s "
                   f"best, {1 / statistics.median(torch['step']):6.2f} "
                   f"median")
+            median = (statistics.median(torch['step']) /
+                      statistics.median(blocks['step']))
             print(f"  blocks / PyTorch: {rate / torch_rate:.2f}x (best), "
-                  f"{statistics.median(torch['step']) / statistics.median(blocks['step']):.2f}x (median)")
+                  f"{median:.2f}x (median)")
         print("  where blocks' time goes (each layer's Ops alone, ms):")
         print(f"    {'layer':<20}{'forward':>9}{'backward':>10}")
         for name, forward, backward in blocks['layers']:

@@ -30,7 +30,8 @@ from blocks.data.schemes import SequentialScheme, ShuffledScheme
 from blocks.data.streams import DataStream
 from blocks.data.transformers import Cast, Flatten
 from blocks.extensions import FinishAfter, Printing, Timing
-from blocks.extensions.monitoring import DataStreamMonitoring, TrainingDataMonitoring
+from blocks.extensions.monitoring import (DataStreamMonitoring,
+                                          TrainingDataMonitoring)
 from blocks.graph import (
     ComputationGraph,
     apply_batch_normalization,

@@ -23,7 +23,8 @@ import pytensor
 from pytensor import tensor
 
 from blocks.algorithms import Adam, GradientDescent
-from blocks.bricks import MLP, FeedforwardSequence, Initializable, Rectifier, Softmax
+from blocks.bricks import (MLP, FeedforwardSequence, Initializable,
+                           Rectifier, Softmax)
 from blocks.bricks.conv import (
     Convolutional,
     ConvolutionalSequence,
@@ -37,7 +38,8 @@ from blocks.data.schemes import SequentialScheme, ShuffledScheme
 from blocks.data.streams import DataStream
 from blocks.data.transformers import Cast, ScaleAndShift
 from blocks.extensions import FinishAfter, Printing, Timing
-from blocks.extensions.monitoring import DataStreamMonitoring, TrainingDataMonitoring
+from blocks.extensions.monitoring import (DataStreamMonitoring,
+                                          TrainingDataMonitoring)
 from blocks.graph import ComputationGraph
 from blocks.initialization import Constant, Uniform
 from blocks.main_loop import MainLoop

@@ -6,7 +6,8 @@ The operations come from :mod:`blocks.ops` (PyTensor has no ``nnet`` or
 both spatial axes).
 """
 from blocks.bricks.base import Brick, _describe, application, lazy
-from blocks.bricks.interfaces import Activation, Feedforward, Initializable, LinearLike
+from blocks.bricks.interfaces import (Activation, Feedforward, Initializable,
+                                      LinearLike)
 from blocks.bricks.sequences import Sequence
 from blocks.ops import (
     AbstractConv2d_gradInputs,

@@ -22,7 +22,12 @@ from pytensor.compile import optdb
 from pytensor.graph.rewriting.basic import dfs_rewriter, node_rewriter
 from pytensor.tensor.basic import MakeVector
 
-from blocks.ops.conv import BaseConv2d, Conv2d, Conv2dGradInputs, Conv2dGradWeights
+from blocks.ops.conv import (
+    BaseConv2d,
+    Conv2d,
+    Conv2dGradInputs,
+    Conv2dGradWeights,
+)
 from blocks.ops.pool import (
     AveragePoolGrad,
     DownsampleFactorMaxGradGrad,
@@ -35,7 +40,7 @@ _JAX_DISPATCH = 'pytensor.link.jax.dispatch'
 _NUMBA_DISPATCH = 'pytensor.link.numba.dispatch.basic'
 
 
-def _static_shape(op, node, value, hint, what):
+def _static_shape(op, value, hint, what):
     """Rows and columns from a shape input, as ints JAX can trace with."""
     import jax
 
@@ -79,7 +84,7 @@ def _register_jax(dispatch):
         conv = make_conv(op)
 
         def grad_inputs(kern, top, shape):
-            rows_cols = _static_shape(op, node, shape, op.imshp[2:], 'image')
+            rows_cols = _static_shape(op, shape, op.imshp[2:], 'image')
             image = jnp.zeros((top.shape[0], kern.shape[1]) + rows_cols,
                               dtype=top.dtype)
             _, vjp = jax.vjp(lambda x: conv(x, kern), image)
@@ -91,7 +96,7 @@ def _register_jax(dispatch):
         conv = make_conv(op)
 
         def grad_weights(img, top, shape):
-            rows_cols = _static_shape(op, node, shape, op.kshp[2:], 'filter')
+            rows_cols = _static_shape(op, shape, op.kshp[2:], 'filter')
             kern = jnp.zeros((top.shape[1], img.shape[1]) + rows_cols,
                              dtype=top.dtype)
             _, vjp = jax.vjp(lambda k: conv(img, k), kern)

@@ -6,7 +6,8 @@ from numpy.testing import assert_allclose
 from pytensor import tensor
 from pytensor.compile.mode import Mode
 
-from blocks.bricks import MLP, BatchNormalization, BatchNormalizedMLP, Sequence, Tanh
+from blocks.bricks import (MLP, BatchNormalization, BatchNormalizedMLP,
+                           Sequence, Tanh)
 from blocks.graph import (
     ComputationGraph,
     apply_batch_normalization,

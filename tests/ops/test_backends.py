@@ -30,13 +30,16 @@ def graph():
     compile time there.
     """
     x, w, gy = pt.tensor4('x'), pt.tensor4('w'), pt.tensor4('gy')
-    conv = {'border_mode': 'half', 'subsample': (2, 1), 'filter_dilation': (1, 2)}
+    conv = {'border_mode': 'half', 'subsample': (2, 1),
+            'filter_dilation': (1, 2)}
     outputs = [Conv2d(**conv)(x, w), Conv2dGradInputs(**conv)(w, gy, (7, 6)),
                Conv2dGradWeights(**conv)(x, gy, (3, 2))]
     for mode, kwargs in [('max', {'ws': (2, 2), 'ignore_border': False}),
-                         ('sum', {'ws': (3, 2), 'stride': (1, 1), 'pad': (1, 1)}),
+                         ('sum', {'ws': (3, 2), 'stride': (1, 1),
+                                  'pad': (1, 1)}),
                          ('average_inc_pad', {'ws': (2, 2), 'pad': (1, 1)}),
-                         ('average_exc_pad', {'ws': (3, 3), 'stride': (2, 1)})]:
+                         ('average_exc_pad', {'ws': (3, 3),
+                                              'stride': (2, 1)})]:
         pool = Pool(mode=mode, **kwargs)
         pooled = pool(x)
         params = pool._params()

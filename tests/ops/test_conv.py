@@ -143,7 +143,8 @@ def test_infer_shape_runs_no_op(shape_graph):
     assert not ops & {Conv2d, Conv2dGradInputs, Conv2dGradWeights}
 
 
-CASES = [{'border_mode': 'half', 'subsample': (2, 1), 'filter_dilation': (1, 2)},
+CASES = [{'border_mode': 'half', 'subsample': (2, 1),
+          'filter_dilation': (1, 2)},
          {'border_mode': 'full', 'filter_flip': False},
          {'border_mode': (1, 2), 'subsample': (2, 2)}]
 
