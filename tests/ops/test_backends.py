@@ -20,15 +20,16 @@ from blocks.ops import (
 
 BACKENDS = {'cvm': Mode(linker='cvm', optimizer='fast_run'),
             'numba': 'NUMBA', 'jax': 'JAX'}
+# Numba compiles each node for seconds and runs every Op's NumPy `perform`
+# through the same object-mode wrapper: it gets one node of each Op class
+# (the first outputs of the graph below), JAX all of them.
+NUMBA_OUTPUTS = 8
 
 
 @pytest.fixture(scope='module')
 def graph():
-    """Every Op applied directly to inputs (Numba compiles each node).
-
-    No elementwise glue between them: Numba would spend most of the
-    compile time there.
-    """
+    """Every Op applied directly to inputs, no elementwise glue between
+    them (Numba would spend most of its compile time there)."""
     x, w, gy = pt.tensor4('x'), pt.tensor4('w'), pt.tensor4('gy')
     conv = {'border_mode': 'half', 'subsample': (2, 1),
             'filter_dilation': (1, 2)}
@@ -67,6 +68,9 @@ def test_backends_agree(graph, reference, backend):
     if backend == 'jax':
         pytest.importorskip('jax')
     inputs, outputs, values = graph
+    if backend == 'numba':
+        outputs, reference = outputs[:NUMBA_OUTPUTS], \
+            reference[:NUMBA_OUTPUTS]
     with warnings.catch_warnings():
         warnings.simplefilter('error', UserWarning)  # no object-mode notice
         fn = pytensor.function(inputs, outputs, mode=BACKENDS[backend])
