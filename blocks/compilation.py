@@ -30,9 +30,11 @@ import ctypes
 import glob
 import os
 
+import numpy
 import pytensor
 from pytensor.compile.mode import Mode, get_mode
 from pytensor.graph.rewriting.basic import in2out
+from pytensor.link.jax.linker import JAXLinker
 
 from blocks.config import config
 from blocks.kernels import NumpyUfunc, local_flat_elemwise, local_numpy_ufuncs
@@ -198,6 +200,44 @@ def _c_mode() -> BlocksMode:
         (in2out(local_flat_elemwise, name=FLAT_ELEMWISE_REWRITE), 49.4))
 
 
+class BlocksJAXLinker(JAXLinker):
+    """PyTensor's JAX linker, returning outputs as NumPy arrays.
+
+    Monitored values, costs and the like go to logs, printing and
+    comparisons, which expect NumPy (and reading them waits for JAX's
+    asynchronous computation); the new values of shared variables stay
+    JAX arrays, on the device, between calls.
+
+    """
+
+    def jit_compile(self, fn):
+        compiled = super().jit_compile(fn)
+        updates = set(getattr(self.fgraph, 'update_mapping', None) or ())
+        to_host = [index not in updates
+                   for index in range(len(self.fgraph.outputs))]
+        if not any(to_host):
+            return compiled
+
+        def run(*inputs):
+            outputs = compiled(*inputs)
+            return [numpy.asarray(output) if host else output
+                    for output, host in zip(outputs, to_host, strict=True)]
+        return run
+
+
+def _jax_mode() -> BlocksMode:
+    try:
+        # PyTensor's JAX dispatch, on import, turns JAX's 64-bit types on
+        # when floatX is float64 and off otherwise (int64 then computes as
+        # int32): left as PyTensor sets it, since turning them on makes
+        # JAX promote float32 graphs to float64.
+        import pytensor.link.jax.dispatch  # noqa: F401
+    except ImportError as error:
+        raise ImportError(jax_missing_message) from error
+    return BlocksMode(linker=BlocksJAXLinker(),
+                      optimizer=get_mode('JAX').provided_optimizer)
+
+
 def _predefined(name: str) -> BlocksMode:
     mode = get_mode(name)
     return BlocksMode(linker=mode.provided_linker,
@@ -221,11 +261,7 @@ def backend_mode(backend: str) -> BlocksMode:
     if backend == 'c':
         return _c_mode()
     if backend == 'jax':
-        try:
-            import jax  # noqa: F401
-        except ImportError as error:
-            raise ImportError(jax_missing_message) from error
-        return _predefined('JAX')
+        return _jax_mode()
     return _predefined('NUMBA')
 
 
@@ -273,6 +309,7 @@ def describe(mode: Mode | str | None = None) -> dict:
             linker_name = 'vm (Python thunks)'
     else:
         linker_name = {'NumbaLinker': 'numba', 'JAXLinker': 'jax',
+                       'BlocksJAXLinker': 'jax',
                        'PerformLinker': 'py'}.get(linker_name, linker_name)
     optimizer = mode.provided_optimizer
     extra = [getattr(rewriter, '__name__', None) for rewriter, _ in
