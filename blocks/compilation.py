@@ -46,6 +46,7 @@ __all__ = [
     'BlocksMode',
     'NumpyUfunc',
     'backend_mode',
+    'c_mode',
     'configure_blas',
     'default_mode',
     'describe',
@@ -189,8 +190,19 @@ class BlocksMode(Mode):
         super().__setstate__(state)
 
 
-def _c_mode() -> BlocksMode:
-    return BlocksMode(linker='cvm', optimizer=pytensor.config.optimizer
+def c_mode(linker: str = 'cvm') -> BlocksMode:
+    """Blocks' C mode: PyTensor's C code with blocks' kernels.
+
+    Parameters
+    ----------
+    linker : str
+        ``'cvm'`` (the default backend's) runs each operation's C code from
+        a C loop; ``'c'`` compiles a whole function into one C module, one
+        compiler run instead of one per operation, but cannot run
+        operations without C code (:class:`~blocks.kernels.NumpyUfunc`).
+
+    """
+    return BlocksMode(linker=linker, optimizer=pytensor.config.optimizer
                       ).register(
         # Before elementwise fusion (position 49), which would fold these
         # functions into C loops.
@@ -259,7 +271,7 @@ def backend_mode(backend: str) -> BlocksMode:
         use_c = pytensor.config.cxx and pytensor.config.blas__ldflags
         backend = 'c' if use_c else 'numba'
     if backend == 'c':
-        return _c_mode()
+        return c_mode()
     if backend == 'jax':
         return _jax_mode()
     return _predefined('NUMBA')
