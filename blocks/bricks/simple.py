@@ -455,8 +455,7 @@ class Softmax(Brick):
             x.copy(name='log_probabilities'))
         if y.ndim == x.ndim - 1:
             check_theano_variable(y, None, ("int", "uint"))
-            indices = row_indices(x) * x.shape[1] + y
-            cost = -x.flatten()[indices]
+            cost = -x[row_indices(x), y]
         elif y.ndim == x.ndim:
             cost = -(x * y).sum(axis=1)
         else:
