@@ -1,5 +1,7 @@
 import os
 import pickle
+import subprocess
+import sys
 
 import numpy
 import pytensor
@@ -10,6 +12,7 @@ from pytensor.graph.rewriting.basic import in2out
 from pytensor.link.numba import NumbaLinker
 
 from blocks import compilation
+from blocks.config import config
 from blocks.compilation import (
     BLAS_ROUTINES,
     configure_blas,
@@ -133,3 +136,37 @@ def test_numpy_ufuncs_return_arrays_for_scalars():
         numpy.float32(0.5))
     assert isinstance(result, numpy.ndarray)
     assert result == pytest.approx(2 * numpy.tanh(0.5))
+
+
+def test_importing_compilation_changes_nothing_in_pytensor():
+    code = (
+        "import pytensor\n"
+        "from pytensor.compile import optdb\n"
+        "before = set(optdb.__position__)\n"
+        "import blocks.compilation\n"
+        "assert set(optdb.__position__) == before\n"
+        "parameter = vars(type(pytensor.config))['blas__ldflags']\n"
+        "assert not hasattr(parameter, 'val'), parameter.val\n")
+    result = subprocess.run([sys.executable, '-c', code], check=False,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize('backend, linker', [('c', 'cvm'),
+                                             ('numba', 'numba')])
+def test_backend_option_selects_the_mode(backend, linker):
+    config.backend = backend
+    try:
+        assert describe()['linker'] == linker
+    finally:
+        del config.backend
+
+
+def test_unknown_backend_names_the_choices():
+    config.backend = 'cuda'
+    try:
+        with pytest.raises(ValueError, match="Unknown blocks backend 'cuda'"
+                           ".*'default', 'c', 'numba', 'jax'"):
+            default_mode()
+    finally:
+        del config.backend
