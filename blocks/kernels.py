@@ -156,6 +156,10 @@ def _flat_elemwise(fgraph, node):
     """Replace an :class:`Elemwise` on arrays by a :class:`FlatElemwise`."""
     if type(node.op) is not Elemwise or _is_scalar(node.outputs[0]):
         return None
+    # One input: PyTensor's own contiguous loop serves, and every kernel
+    # costs compile time.
+    if len(set(node.inputs)) < 2:
+        return None
     if any(variable.dtype == 'float16' for variable
            in node.inputs + node.outputs):
         return None
