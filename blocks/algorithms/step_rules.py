@@ -23,7 +23,10 @@ from pytensor import tensor
 
 from blocks.roles import ALGORITHM_BUFFER, ALGORITHM_HYPERPARAMETER, add_role
 from blocks.theano_expressions import l2_norm
-from blocks.utils.theano_utils import shared_floatx, shared_floatx_zeros_matching
+from blocks.utils.theano_utils import (
+    shared_floatx,
+    shared_floatx_zeros_matching,
+)
 from blocks.utils.utils import dict_subset, pack
 
 __all__ = [
@@ -72,7 +75,7 @@ def _create_algorithm_buffer_for(param, *args, **kwargs):
 # either `compute_step` or `compute_steps`, which no abstract method can
 # say, and code written for Blocks registers classes as virtual subclasses
 # (`StepRule.register(...)`), which needs the metaclass.
-class StepRule(metaclass=ABCMeta):
+class StepRule(metaclass=ABCMeta):  # noqa: B024
     """A rule to compute steps for a gradient descent algorithm."""
 
     def compute_step(self, parameter, previous_step):
