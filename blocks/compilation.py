@@ -37,7 +37,12 @@ from pytensor.graph.rewriting.basic import in2out
 from pytensor.link.jax.linker import JAXLinker
 
 from blocks.config import config
-from blocks.kernels import NumpyUfunc, local_flat_elemwise, local_numpy_ufuncs
+from blocks.kernels import (
+    NumpyUfunc,
+    local_flat_elemwise,
+    local_numpy_ufuncs,
+    local_unshared_dot22_to_dot22scalar,
+)
 
 __all__ = [
     'BACKENDS',
@@ -66,6 +71,7 @@ BLAS_ROUTINES = ('sgemm_', 'dgemm_', 'sgemv_', 'dgemv_', 'sger_', 'dger_',
 #: Names of blocks' rewrites in the C mode (see :mod:`blocks.kernels`).
 NUMPY_UFUNCS_REWRITE = 'blocks_numpy_ufuncs'
 FLAT_ELEMWISE_REWRITE = 'blocks_flat_elemwise'
+DOT22SCALAR_REWRITE = 'blocks_unshared_dot22scalar'
 
 unknown_backend_message = """\
 Unknown blocks backend {backend!r}. The `backend` option (environment \
@@ -203,7 +209,11 @@ def c_mode(linker: str = 'cvm') -> BlocksMode:
 
     """
     return BlocksMode(linker=linker, optimizer=pytensor.config.optimizer
-                      ).register(
+                      ).excluding('local_dot22_to_dot22scalar').register(
+        # Right after PyTensor's BLAS rewrites (1.7), where the excluded
+        # rewrite ran.
+        (in2out(local_unshared_dot22_to_dot22scalar,
+                name=DOT22SCALAR_REWRITE), 1.71),
         # Before elementwise fusion (position 49), which would fold these
         # functions into C loops.
         (in2out(local_numpy_ufuncs, name=NUMPY_UFUNCS_REWRITE), 47),

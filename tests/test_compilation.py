@@ -170,3 +170,23 @@ def test_unknown_backend_names_the_choices():
             default_mode()
     finally:
         del config.backend
+
+
+def test_adam_computes_each_gradient_product_once():
+    # PyTensor alone folds Adam's (1 - beta1) into a second copy of the
+    # gradient's matrix product; the rewrites are the subject here, so
+    # Python thunks run them.
+    from blocks.algorithms import Adam, GradientDescent
+    from blocks.compilation import c_mode
+    from blocks.utils import shared_floatx
+    x, y = tensor.matrix('x'), tensor.matrix('y')
+    W = shared_floatx(numpy.zeros((4, 3)), name='W')
+    algorithm = GradientDescent(cost=((x.dot(W) - y) ** 2).mean(),
+                                parameters=[W], step_rule=Adam(),
+                                theano_func_kwargs={'mode': c_mode('py')})
+    algorithm.initialize()
+    products = [node for node in algorithm._function.maker.fgraph.apply_nodes
+                if 'Dot' in type(node.op).__name__
+                or 'Gemm' in type(node.op).__name__]
+    # x.dot(W) and the gradient x.T.dot(...).
+    assert len(products) == 2, products
