@@ -190,3 +190,30 @@ def test_adam_computes_each_gradient_product_once():
                 or 'Gemm' in type(node.op).__name__]
     # x.dot(W) and the gradient x.T.dot(...).
     assert len(products) == 2, products
+
+
+def test_flat_elemwise_kernels_match_numpy_in_every_layout():
+    from blocks.compilation import c_mode
+    x = tensor.matrix('x')
+    row = tensor.row('row')
+    s = tensor.scalar('s')
+    W = pytensor.shared(numpy.ones((3, 4)), name='W')
+    outputs = [x * s + tensor.sqrt(abs(x)) / (1 + s),   # arrays and scalar
+               x * row + s]                            # broadcast row
+    compiled = function([x, row, s], outputs, updates=[(W, W * s + x)],
+                        mode=c_mode('c'))
+    assert any(type(node.op).__name__ == 'FlatElemwise'
+               for node in compiled.maker.fgraph.apply_nodes)
+    rng = numpy.random.default_rng(0)
+    value = rng.normal(size=(4, 3))
+    row_value, s_value = rng.normal(size=(1, 4)), 0.5
+    expected_W = numpy.ones((3, 4))
+    # C-contiguous, then a transposed view (the strided loop).
+    for x_value in (value.T.copy(), value.T):
+        expected = [x_value * s_value + numpy.sqrt(abs(x_value)) /
+                    (1 + s_value), x_value * row_value + s_value]
+        expected_W = expected_W * s_value + x_value
+        results = compiled(x_value, row_value, s_value)
+        for result, reference in zip(results, expected, strict=True):
+            numpy.testing.assert_allclose(result, reference, rtol=1e-12)
+        numpy.testing.assert_allclose(W.get_value(), expected_W, rtol=1e-12)
