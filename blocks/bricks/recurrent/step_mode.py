@@ -26,13 +26,16 @@ from pytensor.scalar.math import Sigmoid
 from pytensor.tensor import tanh
 from pytensor.tensor.elemwise import Elemwise
 
-from blocks.compilation import default_mode, NUMPY_UFUNCS_REWRITE, NumpyUfunc
+from blocks.compilation import default_mode, describe, NumpyUfunc
 
 __all__ = ['step_mode', 'SIGMOID_AS_TANH_REWRITE',
            'UNDO_NUMPY_UFUNCS_REWRITE']
 
 #: Name of the rewrite computing ``sigmoid`` through ``tanh``.
 SIGMOID_AS_TANH_REWRITE = 'blocks_sigmoid_as_tanh'
+
+#: Before blocks' NumPy ufunc rewrite (47).
+SIGMOID_AS_TANH_POSITION = 46.5
 
 #: Prefix of the rewrites' names (``..._numba`` and ``..._jax``).
 UNDO_NUMPY_UFUNCS_REWRITE = 'blocks_undo_numpy_ufuncs'
@@ -48,9 +51,10 @@ def step_mode() -> Mode:
     rather than the ``cvm`` mode scan falls back to.
     """
     mode = get_mode(default_mode())
-    included = getattr(mode.provided_optimizer, 'include', ())
-    if NUMPY_UFUNCS_REWRITE in included:
-        mode = mode.including(SIGMOID_AS_TANH_REWRITE)
+    if 'NumPy tanh' in describe(mode)['optimizer']:
+        mode = mode.register((in2out(local_sigmoid_as_tanh,
+                                     name=SIGMOID_AS_TANH_REWRITE),
+                              SIGMOID_AS_TANH_POSITION))
     return mode
 
 
@@ -72,11 +76,6 @@ def local_undo_numpy_ufuncs(fgraph, node):
     """Replace a :class:`~blocks.compilation.NumpyUfunc` by an Elemwise."""
     return [_ELEMWISE[node.op.name](node.inputs[0])]
 
-
-# Before blocks' NumPy ufunc rewrite (47). Without tags: only modes that
-# include it by name use it.
-optdb.register(SIGMOID_AS_TANH_REWRITE, in2out(local_sigmoid_as_tanh),
-               position=46.5)
 
 # After blocks' rewrite (47), before elementwise fusion (49). Once per
 # backend: the JAX backend excludes whatever is tagged `numba`.
