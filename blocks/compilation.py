@@ -272,6 +272,11 @@ def describe(mode: Mode | str | None = None) -> dict:
 
 def function(inputs, outputs=None, **kwargs):
     """:func:`pytensor.function` with blocks' default mode."""
+    from blocks.serialization.functions import remember_how_to_compile
+    given = dict(kwargs)
     if kwargs.get('mode') is None:
         kwargs['mode'] = default_mode()
-    return pytensor.function(inputs, outputs, **kwargs)
+    compiled = pytensor.function(inputs, outputs, **kwargs)
+    # Checkpoints store this instead of the compiled function.
+    remember_how_to_compile(compiled, inputs, outputs, given)
+    return compiled

@@ -9,6 +9,7 @@ import io
 import struct
 import zipfile
 import zlib
+from typing import Any
 
 import numpy
 from numpy.lib import format as npy_format
@@ -20,12 +21,12 @@ _LOCAL_HEADER = struct.Struct('<4s22xHH')
 _LOCAL_HEADER_SIGNATURE = b'PK\x03\x04'
 
 
-def _as_bytes(array):
+def _as_bytes(array: numpy.ndarray) -> memoryview:
     """The memory of a C-contiguous array, as a flat byte view."""
     return array.reshape(-1).view(numpy.uint8).data
 
 
-def _write_header(fileobj, array):
+def _write_header(fileobj: Any, array: numpy.ndarray) -> None:
     header = npy_format.header_data_from_array_1_0(array)
     try:
         npy_format.write_array_header_1_0(fileobj, header)
@@ -34,7 +35,7 @@ def _write_header(fileobj, array):
         npy_format.write_array_header_2_0(fileobj, header)
 
 
-def _write_npy(fileobj, array):
+def _write_npy(fileobj: Any, array: Any) -> None:
     """Write ``array`` in the ``.npy`` format, straight from its memory."""
     array = numpy.asanyarray(array)
     fortran = array.flags.f_contiguous and not array.flags.c_contiguous
@@ -49,17 +50,45 @@ def _write_npy(fileobj, array):
         fileobj.write(_as_bytes(data))
 
 
-def write_npz(fileobj, arrays):
+class _InOrder:
+    """A file that cannot seek, so that :mod:`zipfile` writes in order.
+
+    Instead of going back to complete each member's header, the zip then
+    has a data descriptor after each member, as streamed zips do; and the
+    checkpoint's writer can checksum the member as it is written.
+    """
+
+    def __init__(self, fileobj: Any) -> None:
+        self._fileobj = fileobj
+
+    def write(self, data: Any) -> int:
+        return self._fileobj.write(data)
+
+    def tell(self) -> int:
+        return self._fileobj.tell()
+
+    def flush(self) -> None:
+        self._fileobj.flush()
+
+    def seekable(self) -> bool:
+        return False
+
+    def seek(self, *args: Any) -> int:
+        raise io.UnsupportedOperation("seek")
+
+
+def write_npz(fileobj: Any, arrays: dict[str, Any]) -> None:
     """Write a ``numpy.savez`` archive (uncompressed) of ``arrays``.
 
     Parameters
     ----------
     fileobj : file-like
-        Binary, writable and seekable.
+        Binary, writable, with ``tell``.
     arrays : dict
         Key -> array; the archive has one member ``<key>.npy`` each.
     """
-    with zipfile.ZipFile(fileobj, mode='w', compression=zipfile.ZIP_STORED,
+    with zipfile.ZipFile(_InOrder(fileobj), mode='w',
+                         compression=zipfile.ZIP_STORED,
                          allowZip64=True) as archive:
         for key, array in arrays.items():
             # Like numpy.savez: always zip64, so that the size can be
@@ -88,9 +117,10 @@ class NpzReader:
         Its size in bytes.
     """
 
-    def __init__(self, fileobj, start, size):
+    def __init__(self, fileobj: Any, start: int, size: int) -> None:
         self._fileobj = fileobj
         self._start = start
+        self._size = size
         self._zip = zipfile.ZipFile(io.BufferedReader(
             _MemberReader(fileobj, start, size)))
         self._infos = {info.filename[:-len('.npy')]: info
@@ -98,29 +128,65 @@ class NpzReader:
                        if info.filename.endswith('.npy')}
         self.files = list(self._infos)
 
-    def __enter__(self):
+    def __enter__(self) -> 'NpzReader':
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: Any) -> None:
         self.close()
 
-    def close(self):
+    def close(self) -> None:
         self._zip.close()
 
-    def __contains__(self, key):
+    def __contains__(self, key: str) -> bool:
         return key in self._infos
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> numpy.ndarray:
         info = self._infos[key]
         if info.compress_type != zipfile.ZIP_STORED:
             with self._zip.open(info) as member:
                 return npy_format.read_array(member, allow_pickle=False)
-        return self._read_stored(info)
+        array, _ = self._read_stored(info)
+        return array
 
-    def items(self):
+    def items(self) -> list[tuple[str, numpy.ndarray]]:
         return [(key, self[key]) for key in self.files]
 
-    def _read_stored(self, info):
+    def read_all(self, expected_crc: int | None) -> dict[str, numpy.ndarray]:
+        """Every array, checking the CRC-32 of the whole archive.
+
+        With ``expected_crc`` (the checkpoint's checksum of the member),
+        the archive is read once, in order, and every byte of it is
+        checked, its zip headers included; without, each array is checked
+        against its own CRC-32 in the zip.
+
+        Raises
+        ------
+        zipfile.BadZipFile
+            If a checksum does not match.
+        """
+        infos = sorted(self._zip.infolist(), key=lambda i: i.header_offset)
+        if expected_crc is None or any(
+                info.compress_type != zipfile.ZIP_STORED
+                or not info.filename.endswith('.npy') for info in infos):
+            arrays = {key: self[key] for key in self.files}
+            if expected_crc is not None:
+                crc = _read_crc(self._fileobj, self._start, 0, self._size, 0)
+                if crc != expected_crc:
+                    raise zipfile.BadZipFile("its checksum does not match")
+            return arrays
+        arrays, crc, position = {}, 0, 0
+        for info in infos:
+            crc = _read_crc(self._fileobj, self._start, position,
+                            info.header_offset, crc)
+            array, crc = self._read_stored(info, crc)
+            arrays[info.filename[:-len('.npy')]] = array
+            position = self._data_start(info) - self._start + info.file_size
+        crc = _read_crc(self._fileobj, self._start, position, self._size, crc)
+        if crc != expected_crc:
+            raise zipfile.BadZipFile("its checksum does not match")
+        return arrays
+
+    def _data_start(self, info: zipfile.ZipInfo) -> int:
         fileobj = self._fileobj
         fileobj.seek(self._start + info.header_offset)
         local_header = fileobj.read(_LOCAL_HEADER.size)
@@ -130,17 +196,39 @@ class NpzReader:
             local_header)
         if signature != _LOCAL_HEADER_SIGNATURE:
             raise zipfile.BadZipFile(f"{info.filename}: bad local header")
-        data_start = (self._start + info.header_offset + _LOCAL_HEADER.size
-                      + name_length + extra_length)
+        return (self._start + info.header_offset + _LOCAL_HEADER.size
+                + name_length + extra_length)
+
+    def _read_stored(self, info: zipfile.ZipInfo, crc: int | None = None
+                     ) -> tuple[numpy.ndarray, int]:
+        """The array of ``info`` and the CRC-32 after it.
+
+        With ``crc`` ``None``, checks the entry's own CRC-32; otherwise the
+        CRC-32 of the local header and the entry is chained on ``crc`` and
+        returned unchecked.
+        """
+        fileobj = self._fileobj
+        data_start = self._data_start(info)
+        if crc is not None:
+            crc = _read_crc(fileobj, 0, self._start + info.header_offset,
+                            data_start, crc)
         fileobj.seek(data_start)
         version = npy_format.read_magic(fileobj)
+        if version not in ((1, 0), (2, 0)):
+            # Rare (structured dtypes with non-ASCII field names): read the
+            # whole entry, then parse it.
+            fileobj.seek(data_start)
+            data = fileobj.read(info.file_size)
+            running = zlib.crc32(data, 0 if crc is None else crc)
+            if crc is None and running != info.CRC:
+                raise zipfile.BadZipFile(
+                    f"Bad CRC-32 for file {info.filename!r}")
+            return (npy_format.read_array(io.BytesIO(data),
+                                          allow_pickle=False), running)
         if version == (1, 0):
             shape, fortran, dtype = npy_format.read_array_header_1_0(fileobj)
-        elif version == (2, 0):
-            shape, fortran, dtype = npy_format.read_array_header_2_0(fileobj)
         else:
-            with self._zip.open(info) as member:
-                return npy_format.read_array(member, allow_pickle=False)
+            shape, fortran, dtype = npy_format.read_array_header_2_0(fileobj)
         if dtype.hasobject:
             raise ValueError(f"{info.filename}: object arrays cannot be "
                              f"loaded when allow_pickle=False")
@@ -153,25 +241,35 @@ class NpzReader:
             raise zipfile.BadZipFile(
                 f"{info.filename}: the archive says {info.file_size} bytes, "
                 f"the array header {header_length + nbytes}")
-        if dtype.itemsize == 0:
-            with self._zip.open(info) as member:
-                return npy_format.read_array(member, allow_pickle=False)
         array = numpy.empty(shape[::-1] if fortran else shape, dtype)
         fileobj.seek(data_start)
-        crc = zlib.crc32(fileobj.read(header_length))
+        running = zlib.crc32(fileobj.read(header_length),
+                             0 if crc is None else crc)
         if nbytes:
             buffer = _as_bytes(array)
             read = fileobj.readinto(buffer)
             if read != nbytes:
                 raise EOFError(f"{info.filename}: {nbytes - (read or 0)} of "
                                f"its {nbytes} bytes are missing")
-            crc = zlib.crc32(buffer, crc)
-        if crc != info.CRC:
+            running = zlib.crc32(buffer, running)
+        if crc is None and running != info.CRC:
             raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
-        return array.T if fortran else array
+        return (array.T if fortran else array), running
 
 
-def open_npz(tar_file, member, fileobj):
+def _read_crc(fileobj: Any, base: int, start: int, stop: int,
+              crc: int) -> int:
+    """``crc`` chained over the bytes ``[base + start, base + stop)``."""
+    if stop < start:
+        raise zipfile.BadZipFile("overlapping members")
+    fileobj.seek(base + start)
+    data = fileobj.read(stop - start)
+    if len(data) != stop - start:
+        raise EOFError("the archive is truncated")
+    return zlib.crc32(data, crc)
+
+
+def open_npz(tar_file: Any, member: Any, fileobj: Any) -> Any:
     """The arrays of the ``.npz`` archive in ``member`` of ``tar_file``.
 
     Like :func:`~blocks.serialization.tar.open_member`: when ``fileobj`` is

@@ -104,7 +104,8 @@ def test_save_separately_and_log_flushes(tmp_path):
     main_loop.run()
     with open(path, 'rb') as file_:
         with tarfile.open(fileobj=file_) as tar_file:
-            assert tar_file.getnames() == ['_parameters', '_pkl', 'log']
+            assert tar_file.getnames() == ['_parameters', '_pkl', 'log',
+                                           '_checksums']
         assert load(file_, 'log').status['iterations_done'] == 2
     # Before and after the save, and by the main loop at the end.
     assert log.flushes >= 2
