@@ -470,7 +470,7 @@ def dump_and_add_to_dump(object_: Any, file_: IO[bytes],
     _dump(object_, file_, parameters, to_add, use_cpickle, protocol, kwargs)
 
 
-def load_main_loop(path):
+def load_main_loop(path: str | os.PathLike[str]) -> Any:
     """Load the main loop of the checkpoint at ``path`` (unpickles it)."""
     from blocks.config import config
     from blocks.utils.utils import change_recursion_limit
@@ -481,20 +481,50 @@ def load_main_loop(path):
 
 #: Logged when the main loop resumed was saved after training finished.
 finished_message = (
-    "{path} was saved after training had finished: training goes on past "
-    "its end (triggers such as FinishAfter(after_n_epochs=n) that already "
-    "fired do not fire again). Stop it with a new condition, or start "
-    "afresh.")
+    "{path} was saved after training had finished (iteration {iterations}, "
+    "epoch {epochs}): training goes on past its end (triggers such as "
+    "FinishAfter(after_n_epochs=n) that already fired do not fire again). "
+    "Stop it with a new condition, or start afresh.")
 
 
-def warn_if_finished(main_loop, path) -> None:
-    """Warn that resuming a finished training continues past its end."""
+#: Said instead of resuming a checkpoint whose training finished.
+nothing_to_continue_message = (
+    "{path} was saved after training had finished: nothing to continue. "
+    "To train past its end, use {option}.")
+
+
+def training_has_finished(main_loop: Any) -> bool:
+    """Whether ``main_loop`` was saved after its training really finished.
+
+    That is, an extension asked for the end (``FinishAfter``,
+    ``EarlyStopping``: a ``training_finish_requested`` record). A run
+    stopped by Ctrl+C or SIGTERM also ends with ``training_finished``, but
+    is meant to be resumed: it has not finished.
+    """
     log = getattr(main_loop, 'log', None)
-    if log is not None and log.current_row.get('training_finished'):
-        logger.warning(finished_message.format(path=os.fspath(path)))
+    if log is None:
+        return False
+    row = log.current_row
+    return bool(row.get('training_finished')
+                and row.get('training_finish_requested'))
 
 
-def continue_training(path) -> None:
+def describe_finished(main_loop: Any, path: str | os.PathLike[str]) -> str:
+    """The message saying that the checkpoint at ``path`` is finished."""
+    status = main_loop.log.status
+    return finished_message.format(
+        path=os.fspath(path), iterations=status.get('iterations_done'),
+        epochs=status.get('epochs_done'))
+
+
+def warn_if_finished(main_loop: Any, path: str | os.PathLike[str]) -> None:
+    """Warn that resuming a finished training continues past its end."""
+    if training_has_finished(main_loop):
+        logger.warning(describe_finished(main_loop, path))
+
+
+def continue_training(path: str | os.PathLike[str],
+                      extend: bool = False) -> None:
     """Continues training using checkpoint.
 
     Loads the main loop pickled in the checkpoint (which unpickles: only
@@ -505,7 +535,15 @@ def continue_training(path) -> None:
     ----------
     path : str
         Path to checkpoint.
+    extend : bool
+        A checkpoint saved after training finished (an extension such as
+        ``FinishAfter`` ended it) is not run again, with a warning, unless
+        ``extend`` is true: training then goes on past its end.
     """
     main_loop = load_main_loop(path)
+    if training_has_finished(main_loop) and not extend:
+        logger.warning(nothing_to_continue_message.format(
+            path=os.fspath(path), option='extend=True'))
+        return
     warn_if_finished(main_loop, path)
     main_loop.run()
