@@ -302,8 +302,9 @@ class Load(SimpleExtension):
     ...               Checkpoint('model.tar', every_n_batches=100)]
     """
 
-    def __init__(self, path, load_iteration_state: bool = False,
-                 load_log: bool = False, **kwargs):
+    def __init__(self, path: str | os.PathLike[str],
+                 load_iteration_state: bool = False, load_log: bool = False,
+                 **kwargs: Any) -> None:
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"path must be a str or a path-like object, got "
                             f"{path!r}")
@@ -322,7 +323,7 @@ class Load(SimpleExtension):
         return os.path.join(getattr(self, 'run_directory', None)
                             or os.getcwd(), os.fspath(self.path))
 
-    def load_to(self, main_loop):
+    def load_to(self, main_loop: Any) -> None:
         """Load the checkpoint's state into ``main_loop``.
 
         The algorithm's state, when loaded, is set at the next callback
@@ -344,7 +345,8 @@ class Load(SimpleExtension):
                     # Be dispatched every callback until it is restored.
                     TrainingExtension.dispatch_generation += 1
 
-    def _check_parameters(self, model, parameters):
+    def _check_parameters(self, model: Any,
+                          parameters: dict[str, Any]) -> None:
         expected = model.get_parameter_dict()
         missing = sorted(name for name in expected if name not in parameters)
         unexpected = sorted(name for name in parameters
@@ -368,7 +370,7 @@ class Load(SimpleExtension):
         return (self._saved_algorithm is not None
                 or self._has_condition_for(callback_name))
 
-    def dispatch(self, callback_invoked, *from_main_loop):
+    def dispatch(self, callback_invoked: Any, *from_main_loop: Any) -> None:
         """Run :meth:`do` as usual, then set the algorithm's state.
 
         The algorithm's state is set at the first callback after
@@ -381,7 +383,7 @@ class Load(SimpleExtension):
                 and str(callback_invoked) != 'before_training'):
             self._restore_algorithm_state()
 
-    def _restore_algorithm_state(self):
+    def _restore_algorithm_state(self) -> None:
         saved_algorithm, self._saved_algorithm = self._saved_algorithm, None
         TrainingExtension.dispatch_generation += 1
         main_loop = self.main_loop
@@ -398,7 +400,7 @@ class Load(SimpleExtension):
         logger.info("Restored %d shared variables of the training algorithm "
                     "from %s", restored, self.path)
 
-    def do(self, *args, **kwargs):
+    def do(self, *args: Any, **kwargs: Any) -> None:
         if not os.path.exists(self.resolved_path):
             logger.warning("No dump found")
             return

@@ -79,7 +79,7 @@ def remove_stale_temporaries(path: str) -> list[str]:
     """
     directory = os.path.dirname(os.path.abspath(path))
     name = os.path.basename(path)
-    removed = []
+    removed: list[str] = []
     try:
         entries = os.listdir(directory)
     except OSError:

@@ -87,7 +87,7 @@ def write_npz(fileobj: Any, arrays: dict[str, Any]) -> None:
     arrays : dict
         Key -> array; the archive has one member ``<key>.npy`` each.
     """
-    with zipfile.ZipFile(_InOrder(fileobj), mode='w',
+    with zipfile.ZipFile(_InOrder(fileobj), mode='w',  # type: ignore
                          compression=zipfile.ZIP_STORED,
                          allowZip64=True) as archive:
         for key, array in arrays.items():

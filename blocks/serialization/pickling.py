@@ -160,7 +160,8 @@ class _PicklerWithWarning(_CheckpointPickler):
                 and getattr(obj, '__module__', None) == '__main__'
                 and id(obj) not in self._warned):
             self._warned.add(id(obj))
-            warnings.warn(MAIN_MODULE_WARNING.format(obj.__qualname__))
+            warnings.warn(MAIN_MODULE_WARNING.format(obj.__qualname__),
+                          stacklevel=2)
         return super().reducer_override(obj)
 
 
@@ -326,8 +327,8 @@ def _children(obj: Any, protocol: int) -> Iterator[tuple[str, Any]]:
         return
     if not isinstance(reduced, tuple):
         return
-    reduced = reduced + (None,) * (5 - len(reduced))
-    _, args, state, listitems, dictitems = reduced[:5]
+    parts: tuple[Any, ...] = reduced + (None,) * (5 - len(reduced))
+    _, args, state, listitems, dictitems = parts[:5]
     if isinstance(state, tuple) and len(state) == 2 and all(
             isinstance(part, dict) or part is None for part in state):
         states = [part for part in state if part]

@@ -12,13 +12,13 @@ import tarfile
 import time
 import zlib
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 #: Every member header is written in the GNU format: its length depends on
 #: the member's name only, not on its size (sizes of 8 GiB and more are
 #: stored in base 256 in the same field), so it can be rewritten in place.
 #: Any tar reader, Python's included, reads it.
-MEMBER_FORMAT = tarfile.GNU_FORMAT
+MEMBER_FORMAT: Literal[1] = tarfile.GNU_FORMAT
 
 not_a_checkpoint_message = (
     "{file} is not a checkpoint: it is not a tar archive ({error}). "
@@ -168,7 +168,7 @@ def _taradd(func: Callable[[Any], Any], tar_file: tarfile.TarFile,
         in order and the file cannot be read back.
     """
     tar_file._check('awx')  # type: ignore[attr-defined]
-    fileobj = tar_file.fileobj
+    fileobj: Any = tar_file.fileobj
     assert fileobj is not None
     header_position = tar_file.offset
     info = tarfile.TarInfo(name)
@@ -198,7 +198,7 @@ def _taradd(func: Callable[[Any], Any], tar_file: tarfile.TarFile,
     info.offset = header_position
     info.offset_data = data_position
     tar_file.offset = end + padding
-    tar_file.members.append(info)
+    tar_file.members.append(info)  # type: ignore[attr-defined]
     return crc
 
 
