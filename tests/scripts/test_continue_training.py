@@ -112,6 +112,56 @@ def run_in(directory, code):
                    env=dict(os.environ, PYTHONPATH=REPOSITORY))
 
 
+UNPICKLABLE_RUN = """
+    import os
+    from blocks.extensions import FinishAfter
+    from blocks.extensions.saveload import Checkpoint
+    from blocks.main_loop import MainLoop
+    from blocks.utils.testing import MockAlgorithm
+    from tests.scripts.test_continue_training import OpensFileIfPoisoned
+    from tests.streams import ListStream
+    MainLoop(MockAlgorithm(), ListStream(range(10)), extensions=[
+        FinishAfter(after_n_batches=8), OpensFileIfPoisoned(),
+        Checkpoint('checkpoint.tar', every_n_batches=2)]).run()
+"""
+
+
+class OpensFileIfPoisoned(SimpleExtension):
+    """Keeps an open file (unpicklable) from batch 5 on, if ``poison`` is."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault('after_batch', True)
+        super().__init__(**kwargs)
+        self.opened = None
+
+    def do(self, which_callback, *args):
+        if (self.main_loop.status['iterations_done'] == 5
+                and os.path.exists('poison')):
+            self.opened = open('poison')
+
+
+def test_an_unpicklable_object_mid_run_keeps_the_checkpoint_resumable(
+        tmp_path):
+    (tmp_path / 'poison').write_text('')
+    result = subprocess.run(
+        [sys.executable, '-c', textwrap.dedent(UNPICKLABLE_RUN)],
+        cwd=tmp_path, capture_output=True, text=True,
+        env=dict(os.environ, PYTHONPATH=REPOSITORY))
+    assert result.returncode != 0
+    assert "'checkpoint.tar' was not replaced" in ' '.join(
+        result.stderr.split()).replace(str(tmp_path) + '/', '')
+    assert 'checkpoint.parameters-and-log.tar' in result.stderr
+    assert iterations(tmp_path / 'checkpoint.tar') == 4
+    with open(tmp_path / 'checkpoint.parameters-and-log.tar', 'rb') as file_:
+        assert load(file_, 'log').status['iterations_done'] == 6
+    os.remove(tmp_path / 'poison')
+    continue_in(tmp_path, tmp_path / 'checkpoint.tar')
+    with open(tmp_path / 'checkpoint.tar', 'rb') as file_:
+        resumed = load(file_)
+    assert resumed.status['iterations_done'] == 8
+    assert resumed.log.current_row.get('training_finished')
+
+
 RELATIVE_RUN = """
     from blocks.extensions import FinishAfter, SimpleExtension
     from blocks.extensions.saveload import Checkpoint
