@@ -428,7 +428,9 @@ def test_unpicklable_object_is_named_by_its_path():
     'blocks.serialization.atomic', 'blocks.serialization.core',
     'blocks.serialization.names', 'blocks.serialization.npz',
     'blocks.serialization.pickling', 'blocks.serialization.tar',
-    'blocks.serialization.training_state', 'blocks.extensions.saveload'])
+    'blocks.serialization.training_state', 'blocks.serialization.writer',
+    'blocks.serialization.checksums', 'blocks.serialization.functions',
+    'blocks.extensions.saveload'])
 def test_docstring_examples(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = doctest.testmod(importlib.import_module(name),

@@ -19,6 +19,9 @@ logger = logging.getLogger(__name__)
 
 LOADED_FROM = "loaded_from"
 SAVED_TO = "saved_to"
+#: Written when the main loop could not be pickled: the file that holds the
+#: parameters and the log instead (the checkpoint itself was kept).
+SAVED_WITHOUT_MAIN_LOOP_TO = "saved_without_main_loop_to"
 
 #: Callbacks in which :class:`Checkpoint` checks that it can write its
 #: paths, whatever its triggers: before anything is trained, and when a
@@ -222,8 +225,12 @@ class Checkpoint(SimpleExtension):
             path = None if given is None else self.resolve(given)
             _flush(main_loop.log)
             self._save(path)
-        except Exception:
+        except Exception as error:
             path = None
+            fallback = getattr(error, 'fallback_path', None)
+            if fallback is not None:
+                main_loop.log.current_row[SAVED_WITHOUT_MAIN_LOOP_TO] = (
+                    fallback)
             raise
         finally:
             already_saved_to = main_loop.log.current_row.get(SAVED_TO, ())

@@ -14,7 +14,9 @@ from blocks.algorithms import UpdatesAlgorithm
 from blocks.bricks import MLP, Tanh
 from blocks.extensions import FinishAfter, SimpleExtension
 from blocks.extensions.predicates import OnLogRecord
-from blocks.extensions.saveload import LOADED_FROM, SAVED_TO, Checkpoint, Load
+from blocks.extensions.saveload import (LOADED_FROM, SAVED_TO,
+                                       SAVED_WITHOUT_MAIN_LOOP_TO, Checkpoint,
+                                       Load)
 from blocks.graph import apply_dropout, ComputationGraph
 from blocks.initialization import Constant
 from blocks.log import TrainingLog
@@ -170,6 +172,7 @@ def test_unpicklable_main_loop_never_replaces_a_resumable_checkpoint(
         file_.seek(0)
         assert '/mlp/linear_0.W' in load_parameters(file_)
     assert main_loop.log[4][SAVED_TO] == (None,)
+    assert main_loop.log[4][SAVED_WITHOUT_MAIN_LOOP_TO] == fallback
 
 
 @pytest.mark.parametrize('trigger', [{}, {'every_n_batches': 5}])
