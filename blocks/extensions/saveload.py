@@ -152,7 +152,11 @@ class Checkpoint(SimpleExtension):
         state.setdefault('writer', CheckpointWriter(
             state.get('use_cpickle', False)))
         state.setdefault('_dispatch_token', None)
-        self.__dict__.update(state)
+        parent = getattr(super(), '__setstate__', None)
+        if parent is not None:
+            parent(state)
+        else:
+            self.__dict__.update(state)
 
     def resolve(self, path: str | os.PathLike[str]) -> str:
         """``path`` as written: relative to :attr:`run_directory`."""

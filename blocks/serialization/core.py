@@ -212,7 +212,7 @@ def _read_parameters(tar_file: tarfile.TarFile, file_: IO[bytes],
         assert reader is not None
         data = reader.read()
         check_crc(data, '_parameters', checksums, file_)
-        with numpy_load(io.BytesIO(data)) as npz:
+        with _numpy_load(io.BytesIO(data)) as npz:
             return {name: npz[name] for name in npz.files}
     except CorruptCheckpointError:
         raise
@@ -237,7 +237,7 @@ def _read_parameters(tar_file: tarfile.TarFile, file_: IO[bytes],
                        exc) from exc
 
 
-def numpy_load(file_: IO[bytes]) -> Any:
+def _numpy_load(file_: IO[bytes]) -> Any:
     """:func:`numpy.load` that never unpickles."""
     import numpy
     return numpy.load(file_, allow_pickle=False)
@@ -431,7 +431,7 @@ def _parameter_names(tar_file: tarfile.TarFile, file_: IO[bytes]) -> set:
                 return set(npz.files)
         reader = tar_file.extractfile(member)
         assert reader is not None
-        with numpy_load(io.BytesIO(reader.read())) as npz:
+        with _numpy_load(io.BytesIO(reader.read())) as npz:
             return set(npz.files)
     except (*_CORRUPTION_ERRORS, ValueError, OSError) as exc:
         raise _corrupt(file_, "the member '_parameters' is not a readable "

@@ -14,8 +14,7 @@ from typing import Any
 import numpy
 from numpy.lib import format as npy_format
 
-from blocks.serialization.tar import (_MemberReader, check_member_size,
-                                      is_real_file)
+from blocks.serialization.tar import _MemberReader
 
 _LOCAL_HEADER = struct.Struct('<4s22xHH')
 _LOCAL_HEADER_SIGNATURE = b'PK\x03\x04'
@@ -148,9 +147,6 @@ class NpzReader:
         array, _ = self._read_stored(info)
         return array
 
-    def items(self) -> list[tuple[str, numpy.ndarray]]:
-        return [(key, self[key]) for key in self.files]
-
     def read_all(self, expected_crc: int | None) -> dict[str, numpy.ndarray]:
         """Every array, checking the CRC-32 of the whole archive.
 
@@ -267,16 +263,3 @@ def _read_crc(fileobj: Any, base: int, start: int, stop: int,
     if len(data) != stop - start:
         raise EOFError("the archive is truncated")
     return zlib.crc32(data, crc)
-
-
-def open_npz(tar_file: Any, member: Any, fileobj: Any) -> Any:
-    """The arrays of the ``.npz`` archive in ``member`` of ``tar_file``.
-
-    Like :func:`~blocks.serialization.tar.open_member`: when ``fileobj`` is
-    a real file, it is read directly, after checking that it holds the
-    whole member.
-    """
-    if is_real_file(fileobj):
-        check_member_size(member, fileobj)
-        return NpzReader(fileobj, member.offset_data, member.size)
-    return numpy.load(tar_file.extractfile(member), allow_pickle=False)
