@@ -8,8 +8,8 @@ the previous file or the new one, never a mix.
 
 Whatever goes wrong while writing (a full disk included), the temporary
 file is removed. A process killed while writing cannot remove it: the
-temporary files carry the writer's process id, and the next write to the
-same target removes those whose writer is gone.
+temporary files carry the writer's process id, and the first write of a
+process to the same target removes those whose writer is gone.
 """
 import contextlib
 import errno
@@ -23,6 +23,9 @@ from typing import IO
 #: Suffix of the temporary files; a process killed while writing
 #: ``model.tar`` leaves ``.model.tar.<pid>.<random>.tmp`` next to it.
 TEMP_SUFFIX = '.tmp'
+
+#: Targets whose stale temporary files this process has removed.
+_swept: set[str] = set()
 
 #: The temporary files of this module: name, writer's process id, random.
 _TEMP_PATTERN = re.compile(r'^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.tmp$')
@@ -190,7 +193,10 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    remove_stale_temporaries(path)
+    # Killed writers were earlier processes: once per process is enough.
+    if os.path.abspath(path) not in _swept:
+        remove_stale_temporaries(path)
+        _swept.add(os.path.abspath(path))
     try:
         temp = tempfile.NamedTemporaryFile(
             mode='w+b', dir=directory, prefix=_temp_prefix(path),
