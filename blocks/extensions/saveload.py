@@ -195,18 +195,22 @@ class Checkpoint(SimpleExtension):
         finally:
             self._dispatch_token = None
 
-    def check_destinations(self) -> None:
-        """Raise if a path this extension saves to can not be written.
+    def destinations(self) -> list[str]:
+        """The paths this extension saves to, resolved.
 
-        Checks ``path`` and the paths given as condition arguments.
+        ``path`` and the paths given as condition arguments.
         """
         paths = [self.path]
         for _, _, arguments in self._conditions:
             if arguments:
                 paths.append(arguments[0])
-        resolved = [self.resolve(path) for path in paths
-                    if isinstance(path, (str, os.PathLike))]
-        for path in dict.fromkeys(resolved):
+        return list(dict.fromkeys(
+            self.resolve(path) for path in paths
+            if isinstance(path, (str, os.PathLike))))
+
+    def check_destinations(self) -> None:
+        """Raise if a path this extension saves to can not be written."""
+        for path in self.destinations():
             check_destination(path)
 
     def do(self, callback_name: Any, *args: Any) -> None:

@@ -11,6 +11,8 @@ import sys
 import tarfile
 from typing import Any
 
+logger = logging.getLogger('blocks-continue')
+
 DESCRIPTION = """Continues your pickled main loop: loads the main loop saved \
 in a checkpoint (by the Checkpoint extension or blocks.serialization.dump) \
 and runs it, so that training goes on exactly where the checkpoint was \
@@ -67,6 +69,28 @@ def relocate(main_loop: Any, directory: str) -> None:
             method(directory)
 
 
+def warn_if_elsewhere(main_loop: Any, path: str) -> None:
+    """Warn when the checkpoints will not be written beside ``path``.
+
+    A checkpoint copied elsewhere and resumed writes where the run it was
+    copied from wrote (over its files); ``--here`` avoids that.
+    """
+    directory = os.path.dirname(os.path.realpath(path))
+    for extension in main_loop.extensions:
+        destinations = getattr(extension, 'destinations', None)
+        if not callable(destinations):
+            continue
+        elsewhere = [destination for destination in destinations()
+                     if os.path.dirname(os.path.realpath(destination))
+                     != directory]
+        if elsewhere:
+            logger.warning(
+                "%s is resumed from %s, but its checkpoints go where the "
+                "run wrote them: %s. Use --here to write them beside %s "
+                "instead.", os.path.basename(path), directory,
+                ', '.join(elsewhere), path)
+
+
 def add_limit(main_loop: Any, epochs: int | None,
               batches: int | None) -> None:
     """Finish ``epochs`` epochs or ``batches`` batches from now."""
@@ -118,6 +142,8 @@ def main(argv: list[str] | None = None) -> None:
             warn_if_finished(main_loop, args.path)
     if args.here:
         relocate(main_loop, os.path.dirname(os.path.abspath(args.path)))
+    else:
+        warn_if_elsewhere(main_loop, args.path)
     main_loop.run()
 
 

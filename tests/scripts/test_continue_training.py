@@ -215,6 +215,12 @@ def test_continue_here_writes_beside_the_copy(relative_run, tmp_path):
     continue_in(relative_run, copy / 'midway.tar', '--here')
     assert iterations(copy / 'final.tar') == 5
     assert not os.path.exists(relative_run / 'final.tar')
+    # Without --here, the copy's run writes where the original run did,
+    # and says so.
+    result = continue_in(tmp_path, copy / 'midway.tar')
+    assert 'Use --here' in result.stderr
+    assert str(relative_run / 'final.tar') in result.stderr
+    assert iterations(relative_run / 'final.tar') == 5
 
 
 @pytest.mark.parametrize('content, message', [
