@@ -92,7 +92,8 @@ class CheckpointWriter:
         token : object, optional
             Identifies the state saved: a second write with the same token
             (other than ``None``) copies the file written first instead of
-            pickling again, if that file is unchanged.
+            pickling again (or does nothing, for the same path), if that
+            file is unchanged.
 
         Raises
         ------
@@ -103,8 +104,9 @@ class CheckpointWriter:
             file holds what.
         """
         source = self._copy_source(token)
-        if source is not None and source != path:
-            copy_file(source, path)
+        if source is not None:
+            if source != path:
+                copy_file(source, path)
         else:
             try:
                 secure_dump(main_loop, path,
