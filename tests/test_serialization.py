@@ -475,8 +475,14 @@ def test_unpicklable_objects_raise_pickling_error(tmp_path, use_cpickle):
     with open(os.devnull, 'w') as opened:
         holder.log_file = opened
         with pytest.raises(pickle.PicklingError,
-                           match=r"holder\.log_file \(a TextIOWrapper\)"):
+                           match=r"holder\.log_file \(a TextIOWrapper\)"
+                           ) as info:
             dump(holder, io.BytesIO(), use_cpickle=use_cpickle)
+        # Still what the pickler raised (callers catching TypeError), and
+        # itself picklable (to be sent between processes).
+        assert isinstance(info.value, TypeError)
+        assert type(pickle.loads(pickle.dumps(info.value))) is type(
+            info.value)
         with pytest.raises(pickle.PicklingError, match='holder.log_file'):
             secure_dump(holder, path, use_cpickle=use_cpickle)
     holder.log_file = lambda: None

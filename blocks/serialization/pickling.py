@@ -64,19 +64,24 @@ class UnpicklableError(pickle.PicklingError):
     checkpoint_member: str | None = None
 
 
-_ERROR_CLASSES: dict[type, type] = {}
+class UnpicklableTypeError(UnpicklableError, TypeError):
+    """:class:`UnpicklableError` where pickling raised a :class:`TypeError`.
+    """
 
 
-def _unpicklable_error_class(original: type) -> type:
-    """:class:`UnpicklableError`, also a subclass of ``original`` if it can."""
-    if issubclass(original, pickle.PicklingError) or not issubclass(
-            original, (TypeError, AttributeError)):
-        return UnpicklableError
-    if original not in _ERROR_CLASSES:
-        _ERROR_CLASSES[original] = type(
-            f'Unpicklable{original.__name__}', (UnpicklableError, original),
-            {'__module__': __name__})
-    return _ERROR_CLASSES[original]
+class UnpicklableAttributeError(UnpicklableError, AttributeError):
+    """:class:`UnpicklableError` where pickling raised an
+    :class:`AttributeError` (a local function or class).
+    """
+
+
+def _unpicklable_error_class(original: type) -> type[UnpicklableError]:
+    """:class:`UnpicklableError`, also a ``TypeError`` etc. if it was one."""
+    if issubclass(original, TypeError):
+        return UnpicklableTypeError
+    if issubclass(original, AttributeError):
+        return UnpicklableAttributeError
+    return UnpicklableError
 
 
 def _reduce_scratchpad(scratchpad: Any) -> tuple:
