@@ -63,6 +63,12 @@ class UnpicklableError(pickle.PicklingError):
     unpicklable_object: object = None
     checkpoint_member: str | None = None
 
+    def __reduce__(self) -> tuple:
+        # Without the object, which cannot be pickled.
+        state = {key: value for key, value in self.__dict__.items()
+                 if key != 'unpicklable_object'}
+        return type(self), self.args, state
+
 
 class UnpicklableTypeError(UnpicklableError, TypeError):
     """:class:`UnpicklableError` where pickling raised a :class:`TypeError`.
