@@ -97,6 +97,34 @@ def _reduce_scratchpad(scratchpad: Any) -> tuple:
     return copyreg.__newobj__, (type(scratchpad),), state  # type: ignore
 
 
+#: Caches of PyTensor's ``OpFromGraph`` (Softmax and others are ones) and
+#: their empty values: the compiled inner function and the gradient ops,
+#: all built again when needed.
+_OP_FROM_GRAPH_CACHES = {'_fn': None, '_lop_op_cache': {},
+                         '_rop_op_cache': None}
+
+
+def _op_from_graph_type() -> type | None:
+    try:
+        from pytensor.compile.builders import OpFromGraph
+    except ImportError:
+        return None
+    return OpFromGraph
+
+
+def _reduce_without_caches(op: Any, protocol: int) -> Any:
+    """The ``__reduce_ex__`` value of ``op`` with its caches emptied."""
+    reduced = op.__reduce_ex__(protocol)
+    if not (isinstance(reduced, tuple) and len(reduced) >= 3
+            and isinstance(reduced[2], dict)):
+        return NotImplemented
+    state = dict(reduced[2])
+    for name, empty in _OP_FROM_GRAPH_CACHES.items():
+        if name in state:
+            state[name] = type(empty)() if empty is not None else None
+    return (*reduced[:2], state, *reduced[3:])
+
+
 def _scratchpad_type() -> type | None:
     try:
         from pytensor.graph.utils import Scratchpad
@@ -140,6 +168,8 @@ class _CheckpointPickler(pickle.Pickler):
             return get(id(obj))
 
         self.persistent_id = persistent_id  # type: ignore[method-assign]
+        self._protocol = (pickle.HIGHEST_PROTOCOL if protocol is not None
+                          and protocol < 0 else protocol or DEFAULT_PROTOCOL)
         self.reducer_override = (  # type: ignore[method-assign]
             self._make_reducer_override())
         super().__init__(file, protocol, **kwargs)
@@ -147,7 +177,11 @@ class _CheckpointPickler(pickle.Pickler):
     def _make_reducer_override(self) -> Callable[[Any], Any]:
         scratchpad_type = _scratchpad_type()
         function_type = _function_type()
+        op_from_graph_type = _op_from_graph_type()
         get_attribute = object.__getattribute__
+        protocol = self._protocol
+        # type -> whether it is an OpFromGraph, filled as types come.
+        is_op_from_graph: dict[type, bool] = {}
 
         def reducer_override(obj: Any) -> Any:
             type_ = type(obj)
@@ -158,6 +192,14 @@ class _CheckpointPickler(pickle.Pickler):
                 return _reduce_scratchpad(obj)
             if type_ is function_type:
                 return reduce_compiled_function(obj)
+            known = is_op_from_graph.get(type_)
+            if known is None:
+                known = is_op_from_graph[type_] = (
+                    op_from_graph_type is not None
+                    and isinstance(type_, type)
+                    and issubclass(type_, op_from_graph_type))
+            if known:
+                return _reduce_without_caches(obj, protocol)
             return NotImplemented
         return reducer_override
 
