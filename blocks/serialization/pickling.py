@@ -100,8 +100,9 @@ def _reduce_scratchpad(scratchpad: Any) -> tuple:
 #: Caches of PyTensor's ``OpFromGraph`` (Softmax and others are ones) and
 #: their empty values: the compiled inner function and the gradient ops,
 #: all built again when needed.
-_OP_FROM_GRAPH_CACHES = {'_fn': None, '_lop_op_cache': {},
-                         '_rop_op_cache': None}
+_OP_FROM_GRAPH_CACHES: dict[str, Callable[[], Any]] = {
+    '_fn': lambda: None, '_lop_op_cache': dict,
+    '_rop_op_cache': lambda: None}
 
 
 def _op_from_graph_type() -> type | None:
@@ -121,7 +122,7 @@ def _reduce_without_caches(op: Any, protocol: int) -> Any:
     state = dict(reduced[2])
     for name, empty in _OP_FROM_GRAPH_CACHES.items():
         if name in state:
-            state[name] = type(empty)() if empty is not None else None
+            state[name] = empty()
     return (*reduced[:2], state, *reduced[3:])
 
 
