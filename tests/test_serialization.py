@@ -601,3 +601,27 @@ def test_stale_temporaries_of_killed_writers_are_removed(tmp_path):
     secure_dump(weights, tmp_path / 'checkpoint.tar', parameters=[weights])
     assert sorted(os.listdir(tmp_path)) == sorted(
         ['checkpoint.tar', live.name, other.name])
+
+
+def test_caches_of_ops_from_graphs_are_left_out():
+    from pytensor.tensor.special import softmax
+    x = pytensor.tensor.matrix('x')
+    y = softmax(x, axis=1)
+    op = y.owner.op
+    # Compiles the op's inner graph, kept on the op.
+    inner = op.fn
+    file_ = io.BytesIO()
+    dump(y, file_)
+    file_.seek(0)
+    with tarfile.open(fileobj=file_) as tar_file:
+        pickled = tar_file.extractfile('_pkl').read()
+    # The compiled function is in PyTensor's pickle, not in the checkpoint.
+    assert b'pytensor.compile.executor' in pickle.dumps(y)
+    assert b'pytensor.compile.executor' not in pickled
+    loaded = load(file_)
+    assert loaded.owner.op._fn is None
+    assert loaded.owner.op == op
+    assert loaded.owner.op.fn is not inner
+    value = numpy.arange(6, dtype=floatX).reshape(2, 3)
+    assert numpy.allclose(loaded.eval({loaded.owner.inputs[0]: value}),
+                          y.eval({x: value}))
