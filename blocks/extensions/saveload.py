@@ -7,7 +7,8 @@ import logging
 import os
 from typing import Any
 
-from blocks.extensions.base import SimpleExtension, TrainingExtension
+from blocks.extensions.base import SimpleExtension
+from blocks.extensions.protocol import LOADED_FROM, SAVED_TO
 from blocks.serialization import load, load_parameters
 from blocks.serialization.atomic import check_destination
 from blocks.serialization.writer import CheckpointWriter
@@ -17,8 +18,6 @@ from blocks.utils.utils import reraise_as
 
 logger = logging.getLogger(__name__)
 
-LOADED_FROM = "loaded_from"
-SAVED_TO = "saved_to"
 #: Written when the main loop could not be pickled: the file that holds the
 #: parameters and the log instead (the checkpoint itself was kept).
 SAVED_WITHOUT_MAIN_LOOP_TO = "saved_without_main_loop_to"
@@ -358,7 +357,7 @@ class Load(SimpleExtension):
                         loaded_main_loop.iteration_state)
                     self._saved_algorithm = loaded_main_loop.algorithm
                     # Be dispatched every callback until it is restored.
-                    TrainingExtension.dispatch_generation += 1
+                    self.conditions_changed()
 
     def _check_parameters(self, model: Any,
                           parameters: dict[str, Any]) -> None:
@@ -400,7 +399,7 @@ class Load(SimpleExtension):
 
     def _restore_algorithm_state(self) -> None:
         saved_algorithm, self._saved_algorithm = self._saved_algorithm, None
-        TrainingExtension.dispatch_generation += 1
+        self.conditions_changed()
         main_loop = self.main_loop
         # The parameters were loaded by name already.
         skip = ()

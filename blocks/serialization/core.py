@@ -501,12 +501,16 @@ def training_has_finished(main_loop: Any) -> bool:
     stopped by Ctrl+C or SIGTERM also ends with ``training_finished``, but
     is meant to be resumed: it has not finished.
     """
+    # Imported here: the extensions import this package.
+    from blocks.extensions.protocol import (TRAINING_FINISH_REQUESTED,
+                                            TRAINING_FINISHED,
+                                            record_notified)
     log = getattr(main_loop, 'log', None)
     if log is None:
         return False
     row = log.current_row
-    return bool(row.get('training_finished')
-                and row.get('training_finish_requested'))
+    return (record_notified(row, TRAINING_FINISHED)
+            and record_notified(row, TRAINING_FINISH_REQUESTED))
 
 
 def describe_finished(main_loop: Any, path: str | os.PathLike[str]) -> str:
