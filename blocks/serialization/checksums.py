@@ -2,12 +2,15 @@
 
 The last member, ``_checksums``, holds the CRC-32 of every other member's
 content: a line with the CRC-32 of the rest, then ``{"crc32": {member:
-crc}}`` in JSON. Tar headers have checksums of their own, and
-:func:`check_archive_layout` checks that nothing but zeros lies between and
-after the members; so a bit flipped anywhere in a checkpoint is found, and
-reported with the file and the member. Checkpoints written before this
-member existed are read as before (the arrays of ``_parameters`` still have
-their zip CRC-32).
+crc}}`` in JSON. For ``_parameters``, a zip archive whose entries (the
+arrays) each have a CRC-32 in the zip already, it is the CRC-32 of the bytes
+outside the entries (headers, data descriptors, directory): every byte is
+covered by one checksum, and read once. Tar headers have checksums of their
+own, and :func:`check_archive_layout` checks that nothing but zeros lies
+between and after the members; so a bit flipped anywhere in a checkpoint is
+found, and reported with the file and the member. Checkpoints written
+before this member existed are read as before (the arrays of
+``_parameters`` still have their zip CRC-32).
 """
 import json
 import tarfile

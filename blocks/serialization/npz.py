@@ -5,10 +5,12 @@ copies as in :func:`numpy.savez` and :func:`numpy.load`, which copy every
 16 MiB (writing) or 1 MiB (reading) chunk once more. The files are the same
 as ``numpy.savez`` writes, and ``numpy.load`` reads them.
 """
+import contextlib
 import io
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy
@@ -76,6 +78,19 @@ class _InOrder:
         raise io.UnsupportedOperation("seek")
 
 
+@contextlib.contextmanager
+def _unchecked(fileobj: Any) -> Iterator[None]:
+    """Writes to ``fileobj`` that its running checksum leaves out."""
+    if not hasattr(fileobj, 'checksum_paused'):
+        yield
+        return
+    fileobj.checksum_paused = True
+    try:
+        yield
+    finally:
+        fileobj.checksum_paused = False
+
+
 def write_npz(fileobj: Any, arrays: dict[str, Any]) -> None:
     """Write a ``numpy.savez`` archive (uncompressed) of ``arrays``.
 
@@ -93,7 +108,10 @@ def write_npz(fileobj: Any, arrays: dict[str, Any]) -> None:
             # Like numpy.savez: always zip64, so that the size can be
             # anything (numpy gh-10776).
             with archive.open(key + '.npy', 'w', force_zip64=True) as member:
-                _write_npy(member, array)
+                # The entry has its own CRC-32 in the zip: the checksum of
+                # the whole member leaves it out (see read_all).
+                with _unchecked(fileobj):
+                    _write_npy(member, array)
 
 
 class NpzReader:
@@ -144,41 +162,34 @@ class NpzReader:
         if info.compress_type != zipfile.ZIP_STORED:
             with self._zip.open(info) as member:
                 return npy_format.read_array(member, allow_pickle=False)
-        array, _ = self._read_stored(info)
-        return array
+        return self._read_stored(info)
 
     def read_all(self, expected_crc: int | None) -> dict[str, numpy.ndarray]:
-        """Every array, checking the CRC-32 of the whole archive.
+        """Every array, each checked against its CRC-32 in the zip.
 
         With ``expected_crc`` (the checkpoint's checksum of the member),
-        the archive is read once, in order, and every byte of it is
-        checked, its zip headers included; without, each array is checked
-        against its own CRC-32 in the zip.
+        the rest of the archive (its zip headers and directory, which the
+        entries' CRC-32 do not cover) is checked against it too: every
+        byte of the member is then checked, and each once.
 
         Raises
         ------
         zipfile.BadZipFile
             If a checksum does not match.
         """
-        infos = sorted(self._zip.infolist(), key=lambda i: i.header_offset)
-        if expected_crc is None or any(
-                info.compress_type != zipfile.ZIP_STORED
-                or not info.filename.endswith('.npy') for info in infos):
-            arrays = {key: self[key] for key in self.files}
-            if expected_crc is not None:
-                crc = _read_crc(self._fileobj, self._start, 0, self._size, 0)
-                if crc != expected_crc:
-                    raise zipfile.BadZipFile("its checksum does not match")
-            return arrays
-        arrays, crc, position = {}, 0, 0
-        for info in infos:
+        arrays = {}
+        crc, position = 0, 0
+        for info in sorted(self._zip.infolist(),
+                           key=lambda info: info.header_offset):
+            data_start = self._data_start(info)
             crc = _read_crc(self._fileobj, self._start, position,
-                            info.header_offset, crc)
-            array, crc = self._read_stored(info, crc)
-            arrays[info.filename[:-len('.npy')]] = array
-            position = self._data_start(info) - self._start + info.file_size
+                            data_start - self._start, crc)
+            if info.filename.endswith('.npy'):
+                arrays[info.filename[:-len('.npy')]] = self[
+                    info.filename[:-len('.npy')]]
+            position = data_start - self._start + info.compress_size
         crc = _read_crc(self._fileobj, self._start, position, self._size, crc)
-        if crc != expected_crc:
+        if expected_crc is not None and crc != expected_crc:
             raise zipfile.BadZipFile("its checksum does not match")
         return arrays
 
@@ -195,32 +206,17 @@ class NpzReader:
         return (self._start + info.header_offset + _LOCAL_HEADER.size
                 + name_length + extra_length)
 
-    def _read_stored(self, info: zipfile.ZipInfo, crc: int | None = None
-                     ) -> tuple[numpy.ndarray, int]:
-        """The array of ``info`` and the CRC-32 after it.
-
-        With ``crc`` ``None``, checks the entry's own CRC-32; otherwise the
-        CRC-32 of the local header and the entry is chained on ``crc`` and
-        returned unchecked.
-        """
+    def _read_stored(self, info: zipfile.ZipInfo) -> numpy.ndarray:
+        """The array of ``info``, read in place, its CRC-32 checked."""
         fileobj = self._fileobj
         data_start = self._data_start(info)
-        if crc is not None:
-            crc = _read_crc(fileobj, 0, self._start + info.header_offset,
-                            data_start, crc)
         fileobj.seek(data_start)
         version = npy_format.read_magic(fileobj)
         if version not in ((1, 0), (2, 0)):
-            # Rare (structured dtypes with non-ASCII field names): read the
-            # whole entry, then parse it.
-            fileobj.seek(data_start)
-            data = fileobj.read(info.file_size)
-            running = zlib.crc32(data, 0 if crc is None else crc)
-            if crc is None and running != info.CRC:
-                raise zipfile.BadZipFile(
-                    f"Bad CRC-32 for file {info.filename!r}")
-            return (npy_format.read_array(io.BytesIO(data),
-                                          allow_pickle=False), running)
+            # Rare (structured dtypes with non-ASCII field names): numpy
+            # reads it.
+            with self._zip.open(info) as member:
+                return npy_format.read_array(member, allow_pickle=False)
         if version == (1, 0):
             shape, fortran, dtype = npy_format.read_array_header_1_0(fileobj)
         else:
@@ -239,18 +235,17 @@ class NpzReader:
                 f"the array header {header_length + nbytes}")
         array = numpy.empty(shape[::-1] if fortran else shape, dtype)
         fileobj.seek(data_start)
-        running = zlib.crc32(fileobj.read(header_length),
-                             0 if crc is None else crc)
+        crc = zlib.crc32(fileobj.read(header_length))
         if nbytes:
             buffer = _as_bytes(array)
             read = fileobj.readinto(buffer)
             if read != nbytes:
                 raise EOFError(f"{info.filename}: {nbytes - (read or 0)} of "
                                f"its {nbytes} bytes are missing")
-            running = zlib.crc32(buffer, running)
-        if crc is None and running != info.CRC:
+            crc = zlib.crc32(buffer, crc)
+        if crc != info.CRC:
             raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
-        return (array.T if fortran else array), running
+        return array.T if fortran else array
 
 
 def _read_crc(fileobj: Any, base: int, start: int, stop: int,

@@ -80,7 +80,9 @@ class _MemberWriter:
     Positions are relative to the start of the member, so that a zip
     archive written through it is the same as one written to its own file.
     Keeps the CRC-32 of what was written, as long as it was written in
-    order (:attr:`crc` is ``None`` once a write went back).
+    order (:attr:`crc` is ``None`` once a write went back), leaving out
+    what is written while :attr:`checksum_paused` is true (data that has a
+    checksum of its own).
     """
 
     def __init__(self, fileobj: IO[bytes], start: int) -> None:
@@ -89,6 +91,7 @@ class _MemberWriter:
         self._position = 0
         self.size = 0
         self._crc: int | None = 0
+        self.checksum_paused = False
 
     @property
     def crc(self) -> int | None:
@@ -99,10 +102,10 @@ class _MemberWriter:
         self._fileobj.write(data)
         n = data.nbytes if isinstance(data, memoryview) else len(data)
         if self._crc is not None:
-            if self._position == self.size:
-                self._crc = zlib.crc32(data, self._crc)
-            else:
+            if self._position != self.size:
                 self._crc = None
+            elif not self.checksum_paused:
+                self._crc = zlib.crc32(data, self._crc)
         self._position += n
         if self._position > self.size:
             self.size = self._position
