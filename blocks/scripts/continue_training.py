@@ -61,12 +61,20 @@ def relocate(main_loop: Any, directory: str) -> None:
     """Make the extensions and the log write their files in ``directory``.
 
     Calls ``relocate(directory)`` on each extension and on the log that
-    has such a method (:class:`~blocks.extensions.saveload.Checkpoint`).
+    has such a method (:class:`~blocks.extensions.saveload.Checkpoint`); a
+    log kept in a file (:class:`~blocks.log.SQLiteLog`) without one
+    continues in the file of the same name in ``directory``.
     """
+    from blocks.serialization.core import log_file
     for owner in [*main_loop.extensions, main_loop.log]:
         method = getattr(owner, 'relocate', None)
         if callable(method):
             method(directory)
+    database = log_file(main_loop.log)
+    if database is not None and not callable(
+            getattr(main_loop.log, 'relocate', None)):
+        main_loop.log.database = os.path.join(directory,
+                                              os.path.basename(database))
 
 
 def warn_if_elsewhere(main_loop: Any, path: str) -> None:
@@ -129,6 +137,11 @@ def main(argv: list[str] | None = None) -> None:
     except (OSError, KeyError, tarfile.ReadError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) else exc
         sys.exit(f"blocks-continue: error: {message}")
+    # Before anything reads the log, which opens its file.
+    if args.here:
+        relocate(main_loop, os.path.dirname(os.path.abspath(args.path)))
+    else:
+        warn_if_elsewhere(main_loop, args.path)
     more = args.more_epochs is not None or args.more_batches is not None
     if training_has_finished(main_loop):
         if not (args.extend or more):
@@ -140,10 +153,6 @@ def main(argv: list[str] | None = None) -> None:
             add_limit(main_loop, args.more_epochs, args.more_batches)
         else:
             warn_if_finished(main_loop, args.path)
-    if args.here:
-        relocate(main_loop, os.path.dirname(os.path.abspath(args.path)))
-    else:
-        warn_if_elsewhere(main_loop, args.path)
     main_loop.run()
 
 

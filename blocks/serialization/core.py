@@ -465,12 +465,47 @@ def dump_and_add_to_dump(object_: Any, file_: IO[bytes],
 
 
 def load_main_loop(path: str | os.PathLike[str]) -> Any:
-    """Load the main loop of the checkpoint at ``path`` (unpickles it)."""
+    """Load the main loop of the checkpoint at ``path`` (unpickles it).
+
+    A log kept in a file given by a relative path (``SQLiteLog('log.sqlite')``)
+    is found in the run's directory (that of its
+    :class:`~blocks.extensions.saveload.Checkpoint`), not in the current one.
+    """
     from blocks.config import config
     from blocks.utils.utils import change_recursion_limit
     with change_recursion_limit(config.recursion_limit):
         with open(path, 'rb') as file_:
-            return load(file_)
+            main_loop = load(file_)
+    resolve_log_file(main_loop)
+    return main_loop
+
+
+def log_file(log: Any) -> str | None:
+    """The relative or absolute path of the file ``log`` is kept in, if any.
+    """
+    database = getattr(log, '__dict__', {}).get('database')
+    if (not isinstance(database, str) or not database
+            or database.startswith((':', 'file:', '~'))):
+        return None
+    return database
+
+
+def resolve_log_file(main_loop: Any) -> None:
+    """Make a relative path of the log's file relative to the run's directory.
+
+    The run's directory is the ``run_directory`` of the main loop's
+    extensions (every :class:`~blocks.extensions.saveload.Checkpoint` has
+    one); with none, or several, nothing is changed.
+    """
+    database = log_file(getattr(main_loop, 'log', None))
+    if database is None or os.path.isabs(database):
+        return
+    directories = {extension.run_directory
+                   for extension in getattr(main_loop, 'extensions', ())
+                   if isinstance(getattr(extension, 'run_directory', None),
+                                 str)}
+    if len(directories) == 1:
+        main_loop.log.database = os.path.join(directories.pop(), database)
 
 
 #: Logged when the main loop resumed was saved after training finished.

@@ -163,15 +163,16 @@ def test_an_unpicklable_object_mid_run_keeps_the_checkpoint_resumable(
 
 
 RELATIVE_RUN = """
-    from blocks.extensions import FinishAfter, SimpleExtension
+    from blocks.extensions import FinishAfter
     from blocks.extensions.saveload import Checkpoint
+    from blocks.log import SQLiteLog
     from blocks.main_loop import MainLoop
     from blocks.utils.testing import MockAlgorithm
     from tests.streams import ListStream
     MainLoop(MockAlgorithm(), ListStream(range(10)), extensions=[
         FinishAfter(after_n_batches=5),
         Checkpoint('midway.tar', after_n_batches=2, after_training=False),
-        Checkpoint('final.tar')]).run()
+        Checkpoint('final.tar')], log=SQLiteLog('log.sqlite')).run()
 """
 
 
@@ -199,21 +200,32 @@ def iterations(path):
         return load(file_).status['iterations_done']
 
 
+def log_database(path):
+    with open(path, 'rb') as file_:
+        return load(file_).log.database
+
+
 def test_continue_from_another_directory_writes_where_the_run_did(
         relative_run, tmp_path):
     elsewhere = tmp_path / 'elsewhere'
     elsewhere.mkdir()
     continue_in(elsewhere, relative_run / 'midway.tar')
     assert iterations(relative_run / 'final.tar') == 5
+    # The log went on in the run's own file too.
+    assert log_database(relative_run / 'final.tar') == str(
+        relative_run / 'log.sqlite')
     assert os.listdir(elsewhere) == []
 
 
 def test_continue_here_writes_beside_the_copy(relative_run, tmp_path):
     copy = tmp_path / 'copy'
     copy.mkdir()
-    shutil.copy(relative_run / 'midway.tar', copy / 'midway.tar')
+    for name in os.listdir(relative_run):
+        if name.startswith(('midway.tar', 'log.sqlite')):
+            shutil.copy(relative_run / name, copy / name)
     continue_in(relative_run, copy / 'midway.tar', '--here')
     assert iterations(copy / 'final.tar') == 5
+    assert log_database(copy / 'final.tar') == str(copy / 'log.sqlite')
     assert not os.path.exists(relative_run / 'final.tar')
     # Without --here, the copy's run writes where the original run did,
     # and says so.
