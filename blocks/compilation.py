@@ -363,6 +363,12 @@ def function(inputs, outputs=None, **kwargs):
     A ``mode`` given by the caller wins over the ``backend`` option.
 
     """
+    # blocks.serialization imports this module.
+    from blocks.serialization.functions import remember_how_to_compile
+    given = dict(kwargs)
     if kwargs.get('mode') is None:
         kwargs['mode'] = default_mode()
-    return pytensor.function(inputs, outputs, **kwargs)
+    compiled = pytensor.function(inputs, outputs, **kwargs)
+    # Checkpoints store this instead of the compiled function.
+    remember_how_to_compile(compiled, inputs, outputs, given)
+    return compiled
