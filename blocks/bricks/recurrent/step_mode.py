@@ -58,8 +58,7 @@ def step_mode() -> Mode:
     return mode
 
 
-@node_rewriter([Elemwise])
-def local_sigmoid_as_tanh(fgraph, node):
+def _sigmoid_as_tanh(fgraph, node):
     """``sigmoid(x)`` as ``0.5 * tanh(0.5 * x) + 0.5``."""
     if not isinstance(node.op.scalar_op, Sigmoid):
         return None
@@ -69,6 +68,11 @@ def local_sigmoid_as_tanh(fgraph, node):
     # Python floats keep x's dtype (float32 stays float32).
     result = tanh(x * 0.5) * 0.5 + 0.5
     return [result.astype(node.outputs[0].dtype)]
+
+
+# Defined apart from the function it wraps, so that the mode, which holds
+# it, pickles (with checkpoints) by reference to the function.
+local_sigmoid_as_tanh = node_rewriter([Elemwise])(_sigmoid_as_tanh)
 
 
 @node_rewriter([NumpyUfunc])
