@@ -70,6 +70,10 @@ class SharedRandomStreams:
         """A normal random variable (see :func:`pytensor.tensor.random.normal`)."""
         return self._draw('normal', loc, scale, size=size, **kwargs)
 
+    def uniform(self, low=0.0, high=1.0, size=None, **kwargs):
+        """A uniform random variable (see :func:`pytensor.tensor.random.uniform`)."""
+        return self._draw('uniform', low, high, size=size, **kwargs)
+
     def binomial(self, n, p, size=None, **kwargs):
         """A binomial random variable (see :func:`pytensor.tensor.random.binomial`)."""
         return self._draw('binomial', n, p, size=size, **kwargs)
