@@ -31,8 +31,15 @@ The options are:
 ``max_blob_size`` (int, default ``4096``)
     Objects the SQLite log pickles into larger blobs than this many bytes
     cause a warning.
-``temp_dir`` (str or None, default ``None``, env ``BLOCKS_TEMPDIR``)
-    Directory for temporary files, ``None`` for the system default.
+
+The reference's ``temp_dir`` option (``BLOCKS_TEMPDIR``) is gone: Blocks
+writes every file atomically through a temporary file in the target's own
+directory and used it nowhere. Setting it warns and does nothing.
+
+A value that the option's type rejects raises :class:`ConfigurationError`
+naming the option and where the value came from; ``$BLOCKS_CONFIG`` naming a
+file that does not exist is an error; an environment variable that starts
+with ``BLOCKS_`` but is not one of Blocks' warns with the closest one.
 
 Examples
 --------
@@ -46,7 +53,11 @@ Examples
 >>> config.recursion_limit
 10000
 """
+import difflib
 import os
+import warnings
+from collections.abc import Callable
+from typing import Any
 
 import yaml
 
@@ -56,18 +67,30 @@ DEFAULT_CONFIG_FILE = '~/.blocksrc'
 unknown_key_message = """\
 Unrecognized config in YAML: {key}
 
-The configuration file {path} sets {key!r}, which is not a Blocks option. \
+The configuration file {path} sets {key!r}, which is not an option. \
 The options are: {options}. Remove or rename the key in that file (or point \
-$BLOCKS_CONFIG to another file)."""
+${env_var} to another file)."""
+
+invalid_value_message = """\
+invalid value {value!r} for the configuration option {key!r}, set {source}: \
+{error}. Correct the value there."""
+
+missing_file_message = """\
+${env_var} is {path!r}, which does not exist. Point it to a YAML \
+configuration file, or unset it to read {default}."""
+
+unknown_env_var_message = """\
+the environment variable {name} is set but is not one of the configuration's \
+variables ({known}), so it has no effect.{hint}"""
 
 
 class _NotSet:
     """The type of :data:`NOT_SET`."""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return 'NOT_SET'
 
-    def __reduce__(self):
+    def __reduce__(self) -> str:
         return 'NOT_SET'
 
 
@@ -76,11 +99,15 @@ NOT_SET = _NotSet()
 
 
 class ConfigurationError(Exception):
-    """Error raised when a configuration value is requested but not set."""
+    """A configuration value is requested but not set, or is invalid."""
 
 
 class Configuration:
     """A set of options, each read from code, environment, YAML or default.
+
+    This class serves both :mod:`blocks.config` and
+    :mod:`blocks.data.config`; the class attributes say which file and which
+    environment variables belong to a configuration.
 
     Attributes
     ----------
@@ -88,6 +115,22 @@ class Configuration:
         Maps every registered option to its settings: ``'type'`` and, when
         present, ``'default'``, ``'env_var'``, ``'yaml'`` (the value from
         the YAML file) and ``'value'`` (the value assigned in code).
+    config_file_env_var : str
+        The environment variable naming the YAML file.
+    default_config_file : str
+        The YAML file read when that variable is not set.
+    env_var_prefix : str or None
+        Environment variables with this prefix that are neither an option's
+        nor in ``other_env_vars`` cause a warning when the YAML file is
+        loaded. ``None`` checks nothing.
+    other_env_vars : tuple of str
+        Variables with the prefix that are used elsewhere.
+    retired_options : dict
+        Option name -> ``(environment variable or None, why it is gone)``.
+        Setting one in the YAML file, or its environment variable, warns
+        instead of failing.
+    code_name : str
+        How code reaches the object, for the messages.
 
     Examples
     --------
@@ -100,27 +143,49 @@ class Configuration:
     64
     """
 
-    def __init__(self):
+    config_file_env_var = 'BLOCKS_CONFIG'
+    default_config_file = DEFAULT_CONFIG_FILE
+    env_var_prefix: str | None = None
+    other_env_vars: tuple[str, ...] = ()
+    retired_options: dict[str, tuple[str | None, str]] = {}
+    #: The exception raised for unset or invalid options.
+    error_class: type[ConfigurationError] = ConfigurationError
+    code_name = 'config'
+    config: dict[str, dict[str, Any]]
+
+    def __init__(self) -> None:
         self.config = {}
 
     def load_yaml(self) -> None:
         """Read the YAML configuration file, if it exists and is not empty.
 
-        The file is ``$BLOCKS_CONFIG`` if that variable is set, else
-        ``~/.blocksrc``. Every key must be a registered option.
+        The file is ``$BLOCKS_CONFIG`` (``$FUEL_CONFIG`` for the data
+        layer) if that variable is set, else ``~/.blocksrc``
+        (``~/.fuelrc``). Every key must be a registered option and every
+        value acceptable to the option's type.
 
         Raises
         ------
         ValueError
-            If the file sets a key that is not a registered option.
+            If the file sets a key that is not a registered option, or does
+            not hold a mapping.
+        ConfigurationError
+            If the variable names a file that does not exist, or the file
+            sets an invalid value.
         """
         # Reloading forgets what an earlier file set.
         for settings in self.config.values():
             settings.pop('yaml', None)
-        if 'BLOCKS_CONFIG' in os.environ:
-            yaml_file = os.environ['BLOCKS_CONFIG']
+        self._check_environment()
+        env_var = self.config_file_env_var
+        if env_var in os.environ:
+            yaml_file = os.environ[env_var]
+            if not os.path.isfile(yaml_file):
+                raise self.error_class(missing_file_message.format(
+                    env_var=env_var, path=yaml_file,
+                    default=self.default_config_file))
         else:
-            yaml_file = os.path.expanduser(DEFAULT_CONFIG_FILE)
+            yaml_file = os.path.expanduser(self.default_config_file)
         if not (os.path.isfile(yaml_file) and os.path.getsize(yaml_file)):
             return
         with open(yaml_file) as file:
@@ -133,42 +198,105 @@ class Configuration:
                 f"of option names to values, got a "
                 f"{type(settings).__name__}")
         for key, value in settings.items():
+            if key in self.retired_options:
+                warnings.warn(f"the configuration file {yaml_file} sets "
+                              f"{key!r}: {self.retired_options[key][1]}",
+                              stacklevel=2)
+                continue
             if key not in self.config:
                 raise ValueError(unknown_key_message.format(
-                    key=key, path=yaml_file,
+                    key=key, path=yaml_file, env_var=env_var,
                     options=', '.join(sorted(self.config))))
+            # Check now, so that a bad file fails where it is read.
+            self._convert(key, value, f"in the configuration file {yaml_file}")
             self.config[key]['yaml'] = value
 
-    def __getattr__(self, key):
+    def _check_environment(self) -> None:
+        """Warn about variables with the prefix that nothing reads."""
+        prefix = self.env_var_prefix
+        if prefix is None:
+            return
+        known: dict[str, str] = {}  # variable -> what it does
+        for key, settings in self.config.items():
+            for name in self._env_vars(settings):
+                known[name] = f"sets {key}"
+        for name in self.other_env_vars:
+            known[name] = "is read elsewhere"
+        retired = {env_var: why for env_var, why
+                   in self.retired_options.values() if env_var is not None}
+        for name in os.environ:
+            if not name.startswith(prefix) or name in known:
+                continue
+            if name in retired:
+                warnings.warn(f"${name} is set: {retired[name]}",
+                              stacklevel=3)
+                continue
+            # Options without a variable are close matches too: the hint
+            # then says where to set them.
+            candidates = dict(known)
+            for key, settings in self.config.items():
+                if 'env_var' not in settings:
+                    candidates[prefix + key.upper()] = (
+                        f"would be option {key}, which has no environment "
+                        f"variable: set it in the YAML file")
+            close = difflib.get_close_matches(name, candidates, n=1)
+            hint = (f" Did you mean {close[0]} (it {candidates[close[0]]})?"
+                    if close else "")
+            warnings.warn(unknown_env_var_message.format(
+                name=name, known=', '.join(sorted(known)), hint=hint),
+                stacklevel=3)
+
+    @staticmethod
+    def _env_vars(settings: dict[str, Any]) -> tuple[str, ...]:
+        env_var = settings.get('env_var', ())
+        return (env_var,) if isinstance(env_var, str) else env_var
+
+    def _convert(self, key: str, value: Any, source: str) -> Any:
+        try:
+            return self.config[key]['type'](value)
+        except (TypeError, ValueError) as error:
+            raise self.error_class(invalid_value_message.format(
+                value=value, key=key, source=source, error=error)) from None
+
+    def __getattr__(self, key: str) -> Any:
         # Only called for names that are not ordinary attributes.
         if key == 'config' or key not in self.config:
+            if key in self.retired_options:
+                raise AttributeError(f"the option {key!r} was removed: "
+                                     f"{self.retired_options[key][1]}")
             raise AttributeError(
-                f"{type(self).__name__!r} has no option {key!r}")
+                f"{type(self).__name__!r} has no configuration option "
+                f"{key!r}")
         settings = self.config[key]
+        env_var = next((name for name in self._env_vars(settings)
+                        if name in os.environ), None)
         if 'value' in settings:
-            value = settings['value']
-        elif 'env_var' in settings and settings['env_var'] in os.environ:
-            value = os.environ[settings['env_var']]
+            value, source = settings['value'], "in code"
+        elif env_var is not None:
+            value = os.environ[env_var]
+            source = f"by the environment variable {env_var}"
         elif 'yaml' in settings:
-            value = settings['yaml']
+            return settings['type'](settings['yaml'])  # checked on loading
         elif 'default' in settings:
-            value = settings['default']
+            return settings['type'](settings['default'])
         else:
-            raise ConfigurationError(
+            variables = ' or '.join(f"${name}" for name in
+                                    self._env_vars(settings))
+            raise self.error_class(
                 f"Configuration not set and no default provided: {key}. "
-                f"Assign it in code (config.{key} = ...) or set it in the "
-                f"YAML configuration file"
-                + (f" or in ${settings['env_var']}" if 'env_var' in settings
-                   else ""))
-        return settings['type'](value)
+                f"Assign it in code ({self.code_name}.{key} = ...) or set it "
+                f"in the YAML configuration file "
+                f"(${self.config_file_env_var} or {self.default_config_file})"
+                + (f" or in {variables}" if variables else ""))
+        return self._convert(key, value, source)
 
-    def __setattr__(self, key, value):
+    def __setattr__(self, key: str, value: Any) -> None:
         if key != 'config' and key in self.config:
             self.config[key]['value'] = value
         else:
             super().__setattr__(key, value)
 
-    def __delattr__(self, key):
+    def __delattr__(self, key: str) -> None:
         # ``del config.<option>`` forgets the value assigned in code.
         if key != 'config' and key in self.config:
             try:
@@ -179,8 +307,9 @@ class Configuration:
         else:
             super().__delattr__(key)
 
-    def add_config(self, key: str, type_, default=NOT_SET,
-                   env_var: str | None = None) -> None:
+    def add_config(self, key: str, type_: Callable[[Any], Any],
+                   default: Any = NOT_SET,
+                   env_var: str | tuple[str, ...] | None = None) -> None:
         """Add a configuration setting.
 
         Parameters
@@ -198,9 +327,10 @@ class Configuration:
         default : object, optional
             The default configuration to return if not set. By default none
             is set and an error is raised instead.
-        env_var : str, optional
+        env_var : str or tuple of str, optional
             The environment variable name that holds this configuration
-            value. If not given, this configuration can only be set in the
+            value; with several, the first one that is set wins. If not
+            given, this configuration can only be set in code or in the
             YAML configuration file.
         """
         self.config[key] = {'type': type_}
@@ -210,7 +340,21 @@ class Configuration:
             self.config[key]['default'] = default
 
 
-def bool_(val) -> bool:
+class _BlocksConfiguration(Configuration):
+    """The options of :data:`config`: Blocks' variables and retired names."""
+
+    env_var_prefix = 'BLOCKS_'
+    code_name = 'blocks.config.config'
+    # Read by the data layer's configuration (blocks.data.config).
+    other_env_vars = ('BLOCKS_CONFIG', 'BLOCKS_DATA_PATH')
+    retired_options = {'temp_dir': (
+        'BLOCKS_TEMPDIR',
+        "temp_dir is no longer an option and has no effect: Blocks writes "
+        "files through a temporary file in their own directory, then "
+        "renames it")}
+
+
+def bool_(val: Any) -> bool:
     """Like ``bool``, but the string ``'false'`` (any case) is ``False``.
 
     Examples
@@ -223,8 +367,11 @@ def bool_(val) -> bool:
     return bool(val)
 
 
-def str_or_none(val) -> str | None:
+def str_or_none(val: Any) -> str | None:
     """Like ``str``, but keeps ``None``.
+
+    The type of the reference's ``temp_dir`` option; kept for options that
+    code built on Blocks registers.
 
     Examples
     --------
@@ -234,7 +381,7 @@ def str_or_none(val) -> str | None:
     return str(val) if val is not None else None
 
 
-config = Configuration()
+config: Configuration = _BlocksConfiguration()
 
 config.add_config('default_seed', type_=int, default=1)
 config.add_config('recursion_limit', type_=int, default=10000)
@@ -245,7 +392,5 @@ config.add_config('sqlite_database', type_=str,
                   default=os.path.expanduser('~/blocks_log.sqlite'),
                   env_var='BLOCKS_SQLITEDB')
 config.add_config('max_blob_size', type_=int, default=4096)
-config.add_config('temp_dir', type_=str_or_none, default=None,
-                  env_var='BLOCKS_TEMPDIR')
 
 config.load_yaml()

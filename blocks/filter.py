@@ -2,6 +2,8 @@
 import re
 from inspect import isclass
 
+from blocks.bricks.base import (
+    Application, ApplicationCall, BoundApplication, Brick)
 from blocks.roles import has_roles
 
 __all__ = ['get_annotation', 'get_brick', 'get_application_call',
@@ -28,9 +30,6 @@ def get_brick(var):
     See :func:`get_annotation`.
 
     """
-    # Imported here: the bricks import the graph machinery, which uses
-    # this module.
-    from blocks.bricks.base import Brick
     return get_annotation(var, Brick)
 
 
@@ -40,7 +39,6 @@ def get_application_call(var):
     See :func:`get_annotation`.
 
     """
-    from blocks.bricks.base import ApplicationCall
     return get_annotation(var, ApplicationCall)
 
 
@@ -112,7 +110,6 @@ class VariableFilter:
     def __init__(self, roles=None, bricks=None, each_role=False, name=None,
                  name_regex=None, theano_name=None, theano_name_regex=None,
                  call_id=None, applications=None):
-        from blocks.bricks.base import Application, BoundApplication, Brick
         if bricks is not None and not all(
                 isinstance(brick, Brick) or issubclass(brick, Brick)
                 for brick in bricks):
@@ -150,7 +147,6 @@ class VariableFilter:
             variables = [var for var in variables
                          if has_roles(var, self.roles, self.each_role)]
         if self.bricks is not None:
-            from blocks.bricks.base import Brick
             filtered_variables = []
             for var in variables:
                 var_brick = get_brick(var)

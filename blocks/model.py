@@ -19,6 +19,7 @@ import logging
 from collections import Counter, OrderedDict
 from itertools import chain
 
+from blocks.algorithms import GradientDescent
 from blocks.filter import get_brick
 from blocks.graph import ComputationGraph
 
@@ -89,7 +90,6 @@ class Model(ComputationGraph):
 
     def check_sanity(self, algorithm):
         """Warn if the algorithm trains other parameters than the model's."""
-        from blocks.algorithms import GradientDescent
         if isinstance(algorithm, GradientDescent):
             if not (set(self.get_parameter_dict().values()) ==
                     set(algorithm.parameters)):

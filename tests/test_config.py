@@ -15,6 +15,16 @@ ENV_VARS = ('BLOCKS_CONFIG', 'BLOCKS_PROFILE', 'BLOCKS_SQLITEDB',
 
 
 @pytest.fixture(autouse=True)
+def restore_global_yaml():
+    # Some tests reload the global configuration from a test file.
+    saved = {key: dict(settings) for key, settings in config.config.items()}
+    yield
+    for key, settings in saved.items():
+        config.config[key].clear()
+        config.config[key].update(settings)
+
+
+@pytest.fixture(autouse=True)
 def clean_environment(monkeypatch, tmp_path):
     # Never read the real ~/.blocksrc nor the caller's variables.
     for name in ENV_VARS:
@@ -45,7 +55,6 @@ def write_yaml(path, text, monkeypatch):
     ('sqlite_database', str,
      os.path.expanduser('~/blocks_log.sqlite'), 'BLOCKS_SQLITEDB'),
     ('max_blob_size', int, 4096, None),
-    ('temp_dir', str_or_none, None, 'BLOCKS_TEMPDIR'),
 ])
 def test_options_have_the_reference_types_defaults_and_variables(
         key, type_, default, env_var):
@@ -55,10 +64,12 @@ def test_options_have_the_reference_types_defaults_and_variables(
     assert settings.get('env_var') == env_var
 
 
-def test_the_options_are_exactly_those_of_the_reference():
+def test_the_options_are_those_of_the_reference_but_temp_dir():
+    # temp_dir was used nowhere: files are written atomically beside
+    # their target (docs/porting.md).
     assert set(config.config) == {
         'default_seed', 'recursion_limit', 'profile', 'log_backend',
-        'sqlite_database', 'max_blob_size', 'temp_dir'}
+        'sqlite_database', 'max_blob_size'}
 
 
 def test_sqlite_database_default_is_expanded_at_import():
@@ -159,11 +170,7 @@ def test_profile_from_environment_string(monkeypatch):
 
 def test_global_config_reads_environment_variables(monkeypatch, tmp_path):
     monkeypatch.setenv('BLOCKS_SQLITEDB', str(tmp_path / 'x.sqlite'))
-    monkeypatch.setenv('BLOCKS_TEMPDIR', str(tmp_path))
     assert config.sqlite_database == str(tmp_path / 'x.sqlite')
-    assert config.temp_dir == str(tmp_path)
-    monkeypatch.delenv('BLOCKS_TEMPDIR')
-    assert config.temp_dir is None
 
 
 def test_unknown_yaml_key_names_key_valid_keys_and_file(
@@ -195,11 +202,75 @@ def test_empty_yaml_file_is_ignored(tmp_path, monkeypatch, text):
     assert configuration.seed == 1
 
 
-def test_missing_yaml_file_is_ignored(tmp_path, monkeypatch):
-    monkeypatch.setenv('BLOCKS_CONFIG', str(tmp_path / 'absent.yaml'))
+def test_missing_blocksrc_is_ignored(tmp_path):
     configuration = make_configuration()
-    configuration.load_yaml()
+    configuration.load_yaml()  # HOME has no .blocksrc
     assert configuration.seed == 1
+
+
+def test_blocks_config_naming_a_missing_file_is_an_error(
+        tmp_path, monkeypatch):
+    path = tmp_path / 'absent.yaml'
+    monkeypatch.setenv('BLOCKS_CONFIG', str(path))
+    with pytest.raises(ConfigurationError,
+                       match=rf"\$BLOCKS_CONFIG is '{path}', which does not "
+                             "exist"):
+        make_configuration().load_yaml()
+
+
+def test_invalid_yaml_value_names_the_option_and_the_file(
+        tmp_path, monkeypatch):
+    path = write_yaml(tmp_path / 'rc.yaml', 'seed: abc\n', monkeypatch)
+    with pytest.raises(ConfigurationError) as info:
+        make_configuration().load_yaml()
+    message = str(info.value)
+    assert "invalid value 'abc' for the configuration option 'seed'" in message
+    assert str(path) in message
+
+
+def test_invalid_environment_value_names_the_option_and_variable(
+        monkeypatch):
+    configuration = make_configuration()
+    monkeypatch.setenv('TEST_BLOCKS_SEED', 'many')
+    with pytest.raises(ConfigurationError,
+                       match="'many' for the configuration option 'seed', "
+                             "set by the environment variable "
+                             "TEST_BLOCKS_SEED"):
+        configuration.seed
+
+
+def test_recursion_limit_abc_in_the_file_fails_the_import(tmp_path):
+    path = tmp_path / 'rc.yaml'
+    path.write_text('recursion_limit: abc\n')
+    result = run_python('import blocks.config', {'BLOCKS_CONFIG': str(path)})
+    assert result.returncode != 0
+    assert "'recursion_limit'" in result.stderr
+    assert str(path) in result.stderr
+
+
+@pytest.mark.parametrize('name, closest', [
+    ('BLOCKS_SQLITE_DB', 'BLOCKS_SQLITEDB'),
+    ('BLOCKS_PROFILES', 'BLOCKS_PROFILE'),
+    ('BLOCKS_RECURSION_LIMT', 'BLOCKS_RECURSION_LIMIT (it would be option '
+                              'recursion_limit')])
+def test_unknown_blocks_variable_warns_with_the_closest(
+        monkeypatch, name, closest):
+    monkeypatch.setenv(name, '1')
+    with pytest.warns(UserWarning, match=rf"{name} is set but") as record:
+        config.load_yaml()
+    assert f"Did you mean {closest}" in str(record[0].message)
+
+
+def test_temp_dir_is_retired_with_a_warning(tmp_path, monkeypatch):
+    monkeypatch.setenv('BLOCKS_TEMPDIR', str(tmp_path))
+    with pytest.warns(UserWarning, match='temp_dir is no longer an option'):
+        config.load_yaml()
+    monkeypatch.delenv('BLOCKS_TEMPDIR')
+    write_yaml(tmp_path / 'rc.yaml', f'temp_dir: {tmp_path}\n', monkeypatch)
+    with pytest.warns(UserWarning, match="sets 'temp_dir'"):
+        config.load_yaml()
+    with pytest.raises(AttributeError, match='temp_dir.*was removed'):
+        config.temp_dir
 
 
 def test_yaml_that_is_not_a_mapping_is_an_error(tmp_path, monkeypatch):

@@ -147,7 +147,7 @@ def test_initialize_uses_the_shape_of_the_variable():
 
 
 @pytest.mark.parametrize('scheme, text', [
-    (Constant(2.), 'constant=array(2.)'),
+    (Constant(2.), 'constant=2.0'),
     (IsotropicGaussian(1., 2.), 'mean=2.0, std=1.0'),
     (Uniform(1., 2.), 'mean=1.0, width=2.0'),
     (Identity(3), 'mult=3'),
@@ -156,3 +156,10 @@ def test_repr_shows_the_configuration(scheme, text):
     assert re.fullmatch(
         rf"<blocks\.initialization\.{scheme.__class__.__name__} object at "
         rf"0x[0-9a-f]+: {re.escape(text)}>", repr(scheme))
+    assert str(scheme) == repr(scheme)
+    assert f"{id(scheme):#x}" in repr(scheme)
+
+
+def test_str_of_schemes_ends_like_the_reference():
+    assert str(Constant(1.0)).endswith(' constant=1.0>')
+    assert str(Identity(2.0)).endswith(' mult=2.0>')

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from blocks.compilation import function
 from blocks.graph import ComputationGraph
 from blocks.roles import has_roles, ALGORITHM_STATE
+from blocks.utils.input_errors import input_mismatch_error
 from blocks.utils.theano_utils import is_shared_variable
 
 logger = logging.getLogger(__name__)
@@ -246,4 +247,13 @@ class UpdatesAlgorithm(TrainingAlgorithm):
         if batch.keys() != self._accepted_sources:
             self._check_source_names(list(batch), self._input_names)
             self._accepted_sources = frozenset(batch)
-        self._function(*[batch[name] for name in self._input_names])
+        values = [batch[name] for name in self._input_names]
+        try:
+            self._function(*values)
+        except TypeError as exc:
+            # Diagnosed only on failure: batches that fit pay nothing.
+            error = input_mismatch_error(self.inputs, values,
+                                         'the training algorithm')
+            if error is None:
+                raise
+            raise error from exc

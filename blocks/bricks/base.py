@@ -36,6 +36,8 @@ _MISSING_CONFIG_HELP = (
 
 def create_unbound_method(func, cls):
     """Return `func`: on Python 3 a function is its own unbound method."""
+    # Blocks does not call this Python 2 shim; it stays because the
+    # reference's blocks.bricks.base exports it and scripts import it.
     return func
 
 
@@ -244,8 +246,7 @@ class Application:
         # Mimic the behaviour of properties at the class level: reading
         # one gives the property object, like ``Class.some_property``.
         if 'properties' in self.__dict__ and name in self.properties:
-            return property(create_unbound_method(
-                getattr(self.brick, self.properties[name]), self.brick))
+            return property(getattr(self.brick, self.properties[name]))
         raise AttributeError(
             f"'{type(self).__name__}' object has no attribute '{name}'")
 
@@ -348,7 +349,8 @@ class Application:
             warnings.warn(
                 f"Brick {last_brick} tries to call brick {brick} which is "
                 f"not in the list of its children. This could be caused "
-                f"because an @application decorator is missing.")
+                f"because an @application decorator is missing.",
+                stacklevel=2)
         self.call_stack.append(brick)
         try:
             outputs = self.application_function(brick, *args, **kwargs)
@@ -509,7 +511,8 @@ class Brick(Annotation, metaclass=_Brick):
 
     """
 
-    #: Unused; kept for compatibility with the reference.
+    #: Unused by Blocks, as by the reference; it stays because it is part
+    #: of the reference's Brick API and scripts may read or set it.
     print_shapes = False
 
     def __init__(self, name: str | None = None, children=None):

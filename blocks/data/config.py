@@ -3,7 +3,8 @@
 An option is resolved on every read, in this order: a value assigned in code
 (``config.data_path = ...``), the environment variable, the YAML file
 (``$FUEL_CONFIG`` or ``~/.fuelrc``), the default. An option with none of those
-raises :class:`~blocks.data.exceptions.ConfigurationError`.
+raises :class:`~blocks.data.exceptions.ConfigurationError`. The rules are
+those of :mod:`blocks.config`, through the same class.
 
 The module itself stands for the configuration object, as ``fuel.config`` did:
 ``blocks.data.config.floatX`` reads an option,
@@ -26,19 +27,14 @@ option                 environment variable             default
 import os
 import sys
 import types
-from collections.abc import Callable
 from typing import Any
 
-import yaml
-
+from blocks.config import NOT_SET
+from blocks.config import Configuration as BaseConfiguration
 from blocks.data.exceptions import ConfigurationError
 
-NOT_SET = object()
-
-UNSET_MESSAGE = (
-    "configuration option {key!r} is not set and has no default; set it in "
-    "code (blocks.data.config.{key} = ...), with the environment variable "
-    "{env} or in the YAML file ($FUEL_CONFIG or ~/.fuelrc)")
+__all__ = ['NOT_SET', 'Configuration', 'config', 'extra_downloader_converter',
+           'multiple_paths_parser']
 
 
 def multiple_paths_parser(value: str | list[str]) -> list[str]:
@@ -55,8 +51,11 @@ def extra_downloader_converter(value: str | list[str]) -> list[str]:
     return value
 
 
-class Configuration:
-    """A set of options resolved from code, environment, YAML and defaults.
+class Configuration(BaseConfiguration):
+    """:class:`blocks.config.Configuration` reading Fuel's file.
+
+    The YAML file is ``$FUEL_CONFIG`` or ``~/.fuelrc``, and errors are the
+    data layer's :class:`~blocks.data.exceptions.ConfigurationError`.
 
     Examples
     --------
@@ -70,89 +69,10 @@ class Configuration:
 
     """
 
-    def __init__(self) -> None:
-        self.config = {}
-
-    def load_yaml(self) -> None:
-        """Read option values from ``$FUEL_CONFIG`` or ``~/.fuelrc``.
-
-        A missing or empty file is ignored. A key that is not a registered
-        option raises :class:`ValueError`.
-
-        """
-        yaml_file = os.environ.get('FUEL_CONFIG',
-                                   os.path.expanduser('~/.fuelrc'))
-        if not os.path.isfile(yaml_file):
-            return
-        with open(yaml_file) as f:
-            values = yaml.safe_load(f) or {}
-        for key, value in values.items():
-            if key not in self.config:
-                raise ValueError(f"Unrecognized config in YAML: {key}")
-            self.config[key]['yaml'] = value
-
-    def __getattr__(self, key: str) -> Any:
-        if key == 'config' or key not in self.config:
-            raise AttributeError(f"no configuration option named {key!r}")
-        setting = self.config[key]
-        if 'value' in setting:
-            value = setting['value']
-        elif (env := _first_set(setting.get('env_var', ()))) is not None:
-            value = os.environ[env]
-        elif 'yaml' in setting:
-            value = setting['yaml']
-        elif 'default' in setting:
-            value = setting['default']
-        else:
-            env = ' or '.join(setting.get('env_var', ())) or '(none)'
-            raise ConfigurationError(UNSET_MESSAGE.format(key=key, env=env))
-        return setting['type'](value)
-
-    def __setattr__(self, key: str, value: Any) -> None:
-        if key != 'config' and key in self.config:
-            self.config[key]['value'] = value
-        else:
-            super().__setattr__(key, value)
-
-    def __delattr__(self, key: str) -> None:
-        # Forgets a value assigned in code, as blocks.config does.
-        if key in self.config:
-            self.config[key].pop('value', None)
-        else:
-            super().__delattr__(key)
-
-    def add_config(self, key: str, type_: Callable[[Any], Any],
-                   default: Any = NOT_SET,
-                   env_var: str | tuple[str, ...] | None = None) -> None:
-        """Register an option.
-
-        Parameters
-        ----------
-        key
-            Name of the option.
-        type_
-            Applied to the value on every read.
-        default
-            Value used when no other source sets the option.
-        env_var
-            Environment variable(s) read for the option; with several, the
-            first one that is set wins.
-
-        """
-        self.config[key] = {'type': type_}
-        if env_var is not None:
-            if isinstance(env_var, str):
-                env_var = (env_var,)
-            self.config[key]['env_var'] = tuple(env_var)
-        if default is not NOT_SET:
-            self.config[key]['default'] = default
-
-
-def _first_set(env_vars: tuple[str, ...]) -> str | None:
-    for env_var in env_vars:
-        if env_var in os.environ:
-            return env_var
-    return None
+    config_file_env_var = 'FUEL_CONFIG'
+    default_config_file = '~/.fuelrc'
+    error_class = ConfigurationError
+    code_name = 'blocks.data.config'
 
 
 config = Configuration()

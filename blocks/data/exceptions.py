@@ -1,12 +1,18 @@
 """Exceptions raised by the data layer (Fuel's ``fuel.exceptions``)."""
+from blocks.config import ConfigurationError as BaseConfigurationError
 
 
 class AxisLabelsMismatchError(ValueError):
     """A transformer found axis labels other than the ones it expects."""
 
 
-class ConfigurationError(Exception):
-    """A configuration option was read while it has no value."""
+class ConfigurationError(BaseConfigurationError):
+    """A data configuration option is read while unset, or is invalid.
+
+    A subclass of :class:`blocks.config.ConfigurationError`, so that one
+    ``except`` catches the errors of both configurations.
+
+    """
 
 
 class MissingInputFiles(Exception):

@@ -3,7 +3,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import Any
 
+import zmq
+
 from blocks.data.iterator import DataIterator
+from blocks.data.wire import recv_arrays
 
 NO_PRODUCES_EXAMPLES = (
     "cannot infer type of stream: it has no iteration scheme and "
@@ -262,7 +265,6 @@ class ServerDataStream(AbstractDataStream):
 
     def connect(self) -> None:
         """Open the PULL socket to ``tcp://host:port``."""
-        import zmq
         context = zmq.Context.instance()
         self.socket = context.socket(zmq.PULL)
         self.socket.set_hwm(self.hwm)
@@ -272,9 +274,6 @@ class ServerDataStream(AbstractDataStream):
         self.connected = True
 
     def get_data(self, request: Any = None) -> tuple:
-        import zmq
-
-        from blocks.data.server import recv_arrays
         if request is not None:
             raise ValueError(
                 "ServerDataStream takes no requests: the server decides "

@@ -8,6 +8,7 @@ import logging
 
 from pytensor.graph.basic import Variable
 
+from blocks.algorithms import UpdatesAlgorithm
 from blocks.extensions.base import SimpleExtension, TrainingExtension
 from blocks.monitoring.aggregation import MonitoredQuantity, take_last
 from blocks.monitoring.evaluators import (AggregationBuffer,
@@ -250,10 +251,6 @@ class TrainingDataMonitoring(SimpleExtension, MonitoringExtension):
         self._last_time_called = -1
 
     def _wire_into_algorithm(self):
-        # Imported here: blocks.algorithms is not needed to build the
-        # extension, only to run it.
-        from blocks.algorithms import UpdatesAlgorithm
-
         algorithm = self.main_loop.algorithm
         if not isinstance(algorithm, UpdatesAlgorithm):
             raise ValueError(NOT_UPDATES_ALGORITHM.format(algorithm=algorithm))

@@ -8,6 +8,11 @@ from blocks.graph.annotations import add_annotation, Annotation
 from blocks.graph.computation_graph import ComputationGraph
 from blocks.graph.transformations import (
     apply_dropout, apply_noise, collect_parameters)
+# The reference's module imported these, and scripts import them from here.
+from blocks.roles import (
+    add_role, has_roles, AUXILIARY, COLLECTED, COLLECTOR, DROPOUT, PARAMETER)
 
 __all__ = ['add_annotation', 'Annotation', 'ComputationGraph',
-           'apply_dropout', 'apply_noise', 'collect_parameters']
+           'apply_dropout', 'apply_noise', 'collect_parameters',
+           'add_role', 'has_roles', 'AUXILIARY', 'COLLECTED', 'COLLECTOR',
+           'DROPOUT', 'PARAMETER']

@@ -30,6 +30,7 @@ from blocks.compilation import function
 from blocks.graph import ComputationGraph
 from blocks.monitoring.aggregation import (Mean, MonitoredQuantity,
                                            TakeLast, _DataIndependent)
+from blocks.utils.input_errors import input_mismatch_error
 from blocks.utils.utils import reraise_as
 
 logger = logging.getLogger(__name__)
@@ -386,7 +387,15 @@ class DatasetEvaluator:
             reraise_as(MISSING_SOURCES_MESSAGE.format(
                 required=self._input_names, missing=missing))
         if self._accumulate_fun is not None:
-            numerical_values = self._accumulate_fun(*values)
+            try:
+                numerical_values = self._accumulate_fun(*values)
+            except TypeError as exc:
+                # Diagnosed only on failure: batches that fit pay nothing.
+                error = input_mismatch_error(
+                    self.unique_inputs, values, 'the monitoring evaluator')
+                if error is None:
+                    raise
+                raise error from exc
             if self.monitored_quantities:
                 self.monitored_quantities_buffer.aggregate_quantities(
                     numerical_values)

@@ -8,6 +8,11 @@ from importlib import import_module
 from io import StringIO
 
 from blocks.algorithms import TrainingAlgorithm
+from blocks.config import config
+from blocks.data import config as data_config
+from blocks.data.datasets import IterableDataset
+from blocks.data.exceptions import ConfigurationError
+from blocks.data.utils import find_in_data_path
 from blocks.main_loop import MainLoop
 
 
@@ -50,11 +55,9 @@ def skip_if_not_available(modules=None, datasets=None, configurations=None):
         try:
             import_module(module)
         except Exception:
-            raise unittest.SkipTest(f"module {module} is not available")
+            raise unittest.SkipTest(
+                f"module {module} is not available") from None
     if datasets:
-        from blocks.data import config as data_config
-        from blocks.data.exceptions import ConfigurationError
-        from blocks.data.utils import find_in_data_path
         try:
             data_path = data_config.data_path
         except ConfigurationError:
@@ -65,8 +68,8 @@ def skip_if_not_available(modules=None, datasets=None, configurations=None):
             try:
                 find_in_data_path(dataset)
             except OSError:
-                raise unittest.SkipTest(f"dataset {dataset} is not found")
-    from blocks.config import config
+                raise unittest.SkipTest(
+                    f"dataset {dataset} is not found") from None
     for configuration in configurations:
         if not hasattr(config, configuration):
             raise unittest.SkipTest(
@@ -75,7 +78,6 @@ def skip_if_not_available(modules=None, datasets=None, configurations=None):
 
 def skip_if_configuration_set(configuration, value, message=None):
     """Raise :class:`unittest.SkipTest` if a configuration has a value."""
-    from blocks.config import config
     if getattr(config, configuration) == value:
         if message is not None:
             raise unittest.SkipTest(message)
@@ -107,7 +109,6 @@ class MockMainLoop(MainLoop):
     """A main loop over ``range(10)`` with :class:`MockAlgorithm`."""
 
     def __init__(self, delay_time=0, **kwargs):
-        from blocks.data.datasets import IterableDataset
         kwargs.setdefault('data_stream',
                           IterableDataset(range(10)).get_example_stream())
         kwargs.setdefault('algorithm', MockAlgorithm(delay_time))

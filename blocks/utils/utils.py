@@ -135,7 +135,17 @@ def dict_union(*dicts, **kwargs):
 def repr_attrs(instance, *attrs) -> str:
     """A ``repr`` showing the class, the address and some attributes.
 
-    Falls back to the plain form when an attribute cannot be formatted.
+    The attributes are formatted with ``str``, as the reference does, so a
+    brick shows ``name=linear`` and ``Constant(1.0)`` shows
+    ``constant=1.0``. Falls back to the plain form when an attribute cannot
+    be formatted.
+
+    Examples
+    --------
+    >>> class Thing:
+    ...     size = 3
+    >>> repr_attrs(Thing(), 'size')  # doctest: +ELLIPSIS
+    '<...Thing object at 0x...: size=3>'
     """
     orig_repr_template = (f"<{instance.__class__.__module__}."
                           f"{instance.__class__.__name__} object at "
@@ -143,7 +153,7 @@ def repr_attrs(instance, *attrs) -> str:
     if not attrs:
         return orig_repr_template + ">"
     try:
-        details = ", ".join(f"{attr}={getattr(instance, attr)!r}"
+        details = ", ".join(f"{attr}={getattr(instance, attr)}"
                             for attr in attrs)
         return f"{orig_repr_template}: {details}>"
     except Exception:

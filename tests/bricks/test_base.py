@@ -126,8 +126,11 @@ def test_name_defaults_to_lowercased_class_name():
     assert MLP([Tanh()]).children[0].name == 'linear_0'
 
 
-def test_repr():
-    assert repr(TestBrick(name='foo')).endswith(": name='foo'>")
+def test_repr_and_str_show_address_and_name():
+    brick = TestBrick(name='foo')
+    assert repr(brick) == str(brick)
+    assert hex(id(brick)) in repr(brick)
+    assert repr(brick).endswith(": name=foo>")
 
 
 def test_parameters_do_not_exist_before_allocation():

@@ -3,6 +3,7 @@ import os
 
 import pytest
 
+import blocks.config
 import blocks.data.config as config_module
 from blocks.data.config import (Configuration, extra_downloader_converter,
                                 multiple_paths_parser)
@@ -31,7 +32,10 @@ def test_resolution_order_code_then_env_then_yaml_then_default(
 
 
 def test_unset_option_without_default_names_the_fix(conf):
-    with pytest.raises(ConfigurationError, match="'required' is not set"):
+    with pytest.raises(ConfigurationError,
+                       match=r"not set and no default provided: required\. "
+                             r"Assign it in code \(blocks\.data\.config\."
+                             r"required = \.\.\.\)"):
         conf.required
 
 
@@ -64,6 +68,20 @@ def test_empty_yaml_file_is_ignored(conf, tmp_path, monkeypatch):
     monkeypatch.setenv('FUEL_CONFIG', str(path))
     conf.load_yaml()
     assert conf.number == 1
+
+
+def test_errors_are_also_those_of_blocks_config(conf, tmp_path,
+                                                monkeypatch):
+    assert issubclass(ConfigurationError, blocks.config.ConfigurationError)
+    assert isinstance(conf, blocks.config.Configuration)
+    path = tmp_path / 'fuelrc'
+    path.write_text('number: many\n')
+    monkeypatch.setenv('FUEL_CONFIG', str(path))
+    with pytest.raises(ConfigurationError, match=f"'number'.*{path}"):
+        conf.load_yaml()
+    path.write_text('[1, 2]\n')
+    with pytest.raises(ValueError, match='must hold a mapping'):
+        conf.load_yaml()
 
 
 def test_parsers_split_strings_and_pass_lists():

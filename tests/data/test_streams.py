@@ -104,6 +104,34 @@ class TestDataStream:
         stream.get_epoch_iterator()
         assert Counting.epochs == 1
 
+    def test_iterable_dataset_with_its_own_get_data_answers_a_scheme(self):
+        # Data-driven epochs: the dataset's open/next_epoch decide where an
+        # epoch ends, get_data answers the scheme's batch sizes.
+        class Chunks(IterableDataset):
+            def open(self):
+                return iter(self.iterables[0])
+
+            def get_data(self, state=None, request=None):
+                batch = [value for _, value in zip(range(request), state)]
+                if not batch:
+                    raise StopIteration
+                return (numpy.array(batch),)
+
+        stream = DataStream(Chunks(range(5)),
+                            iteration_scheme=ConstantScheme(2))
+        assert not stream.produces_examples
+        for _ in range(2):
+            assert [batch.tolist() for batch, in stream.get_epoch_iterator()
+                    ] == [[0, 1], [2, 3], [4]]
+        examples = DataStream(Chunks(range(2)),
+                              iteration_scheme=SequentialExampleScheme(2))
+        assert examples.produces_examples
+
+    def test_iterable_dataset_refuses_a_scheme_it_would_ignore(self):
+        with pytest.raises(ValueError, match="takes no requests"):
+            DataStream(IterableDataset([1, 2]),
+                       iteration_scheme=SequentialExampleScheme(2))
+
     def test_default_stream_applies_default_transformers(self):
         dataset = IndexableDataset({'x': numpy.arange(3)})
         dataset.default_transformers = ((Mapping, [add_one], {}),)

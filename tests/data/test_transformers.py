@@ -357,11 +357,29 @@ class TestMerge:
             merged.get_data(1)
 
     def test_state_methods_reach_every_child(self):
-        merged = Merge([example_stream(a=[1, 2]), example_stream(b=[3, 4])],
-                       ('a', 'b'))
+        calls = []
+
+        class Recording(IterableDataset):
+            def next_epoch(self, state):
+                calls.append(('next_epoch', self.sources[0]))
+                return super().next_epoch(state)
+
+            def close(self, state):
+                calls.append(('close', self.sources[0]))
+
+        merged = Merge([DataStream(Recording({'a': [1, 2]})),
+                        DataStream(Recording({'b': [3, 4]}))], ('a', 'b'))
         iterator = merged.get_epoch_iterator()
-        next(iterator)
-        merged.reset(), merged.next_epoch(), merged.close()
+        assert next(iterator) == (1, 3)
+        merged.reset()  # both children start the epoch over
+        assert list(merged.get_epoch_iterator()) == [(1, 3), (2, 4)]
+        calls.clear()
+        merged.next_epoch()
+        assert sorted(calls) == [('close', 'a'), ('close', 'b'),
+                                 ('next_epoch', 'a'), ('next_epoch', 'b')]
+        calls.clear()
+        merged.close()
+        assert sorted(calls) == [('close', 'a'), ('close', 'b')]
 
 
 class TestRename:

@@ -47,6 +47,35 @@ class TestSubset:
         with pytest.raises(ValueError, match="out of the subset's range"):
             Subset(slice(2, 6), 10)[request_]
 
+    @pytest.mark.parametrize('slice_, num_examples', [
+        (slice(None, 10), 2), (slice(13, 18), 10), (slice(10, 10), 10)])
+    def test_slices_outside_the_dataset_are_rejected(self, slice_,
+                                                     num_examples):
+        with pytest.raises(ValueError, match='within the'):
+            Subset(slice_, num_examples)
+
+    @pytest.mark.parametrize('indices, match', [
+        ([], 'empty list'), ([0, -1], 'negative index'),
+        ([0, 5], 'past the end')])
+    def test_list_request_sanity_check(self, indices, match):
+        with pytest.raises(ValueError, match=match):
+            Subset._list_request_sanity_check(indices, 5)
+        with pytest.raises(ValueError, match=match):
+            Subset(slice(0, 5), 10)[indices]
+        Subset._list_request_sanity_check([0, 4], 5)
+
+    @pytest.mark.parametrize('slice_, match', [
+        (slice(-1, 3), 'negative'), (slice(0, -1), 'negative'),
+        (slice(0, 3, -1), 'negative'), (slice(0, 6), 'stops past the end'),
+        (slice(5, None), 'starts past the end'), (slice(3, 3), 'empty')])
+    def test_slice_request_sanity_check(self, slice_, match):
+        subset = Subset(slice(0, 5), 10)
+        with pytest.raises(ValueError, match=match):
+            subset._slice_request_sanity_check(slice_, 5)
+        with pytest.raises(ValueError, match=match):
+            subset[slice_]
+        subset._slice_request_sanity_check(slice(1, 5), 5)
+
     def test_empty_subset_cannot_be_indexed(self):
         with pytest.raises(ValueError, match='empty subset'):
             Subset.empty_subset(3)[[0]]

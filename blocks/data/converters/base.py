@@ -23,8 +23,8 @@ IMAGE_AXIS_LABELS = {'features': ('batch', 'channel', 'height', 'width'),
 
 # Root attributes added to every file written while set (the command line
 # tags files with the command that built them).
-extra_file_attributes = contextvars.ContextVar('extra_file_attributes',
-                                               default={})
+extra_file_attributes: contextvars.ContextVar[dict | None] = (
+    contextvars.ContextVar('extra_file_attributes', default=None))
 
 
 def check_exists(required_files: list[str]) -> Callable:
@@ -125,7 +125,7 @@ def atomic_hdf5_file(path: str) -> Iterator[h5py.File]:
     """
     with atomic_write(path) as file_, h5py.File(file_, mode='w') as h5file:
         yield h5file
-        for key, value in extra_file_attributes.get().items():
+        for key, value in (extra_file_attributes.get() or {}).items():
             h5file.attrs[key] = value
 
 

@@ -200,7 +200,11 @@ class IterableDataset(Dataset):
         return zip(*[iter(iterable) for iterable in self.iterables])
 
     def _check_iteration_scheme(self, iteration_scheme: Any) -> None:
-        if iteration_scheme is not None:
+        # A subclass that overrides get_data(state, request) answers the
+        # scheme's requests itself (data-driven epochs): only this class's
+        # get_data would ignore them.
+        overridden = type(self).get_data is not IterableDataset.get_data
+        if iteration_scheme is not None and not overridden:
             name = type(iteration_scheme).__name__
             raise ValueError(
                 "IterableDataset reads examples in order and takes no "

@@ -102,7 +102,8 @@ class Subset:
             problem = "its bounds must be non-negative"
         elif start > stop:
             problem = "its start must not exceed its stop"
-        elif stop > num_examples or (start >= num_examples and start != stop):
+        elif stop > num_examples or (slice_.start is not None
+                                     and start >= num_examples):
             problem = f"it must lie within the {num_examples} examples"
         if problem:
             raise ValueError(f"invalid subset {slice_}: {problem}")
@@ -190,26 +191,71 @@ class Subset:
         if isinstance(key, slice):
             if key == slice(None):
                 return self._list_or_slice
-            start, stop, step = self.slice_to_numerical_args(key,
-                                                             num_examples)
-            if not 0 <= start <= stop <= num_examples or step < 1:
-                raise ValueError(
-                    f"request {key} is out of the subset's range "
-                    f"[0, {num_examples}) or has a non-positive step")
+            self._slice_request_sanity_check(key, num_examples)
             if self.is_list:
                 return self._list_or_slice[key]
             offset = self._offset
-            return slice(offset + start, offset + stop, key.step)
-        if len(key) and (min(key) < 0 or max(key) >= num_examples):
-            raise ValueError(
-                f"request holds indices out of the subset's range "
-                f"[0, {num_examples}): {min(key)} to {max(key)}")
+            stop = num_examples if key.stop is None else key.stop
+            return slice(offset + (key.start or 0), offset + stop, key.step)
+        self._list_request_sanity_check(key, num_examples)
         if self.is_list:
             return [self._list_or_slice[index] for index in key]
         offset = self._offset
         if offset:
             return [offset + index for index in key]
         return key
+
+    @staticmethod
+    def _list_request_sanity_check(indices: Sequence[int],
+                                   num_examples: int) -> None:
+        """Raise :class:`ValueError` unless ``indices`` is a valid request.
+
+        A valid list request is not empty and holds indices in
+        ``[0, num_examples)``.
+
+        """
+        if not len(indices):
+            raise ValueError(
+                "request is an empty list of indices; ask for at least "
+                "one example")
+        low, high = min(indices), max(indices)
+        if low < 0:
+            raise ValueError(
+                f"request holds a negative index ({low}), out of the "
+                f"subset's range [0, {num_examples})")
+        if high >= num_examples:
+            raise ValueError(
+                f"request holds an index past the end ({high}), out of the "
+                f"subset's range [0, {num_examples})")
+
+    @staticmethod
+    def _slice_request_sanity_check(slice_: slice, num_examples: int) -> None:
+        """Raise :class:`ValueError` unless ``slice_`` is a valid request.
+
+        A valid slice request has no negative field, stops at most at
+        ``num_examples``, starts before it and before its stop.
+
+        """
+        fields = (slice_.start, slice_.stop, slice_.step)
+        if any(field is not None and field < 0 for field in fields):
+            raise ValueError(
+                f"request {slice_} has a negative field; give start, stop "
+                f"and step within the subset's range [0, {num_examples})")
+        if slice_.step == 0:
+            raise ValueError(f"request {slice_} has a step of 0")
+        start, stop, _ = Subset.slice_to_numerical_args(slice_, num_examples)
+        if stop > num_examples:
+            raise ValueError(
+                f"request {slice_} stops past the end, out of the subset's "
+                f"range [0, {num_examples})")
+        if start >= num_examples:
+            raise ValueError(
+                f"request {slice_} starts past the end, out of the subset's "
+                f"range [0, {num_examples})")
+        if start >= stop:
+            raise ValueError(
+                f"request {slice_} is empty (start >= stop); ask for at "
+                "least one example")
 
     def index_within_subset(self, indexable: Any, subset_request: Request,
                             sort_indices: bool = False) -> Any:
@@ -237,8 +283,8 @@ class Subset:
         elif type(subset_request) is list and self._covers_all:
             # The request indexes the data as it is. Indexing rejects
             # indices past the end; negative ones would wrap around.
-            if subset_request and min(subset_request) < 0:
-                self[subset_request]  # raises the out-of-range error
+            if not subset_request or min(subset_request) < 0:
+                self[subset_request]  # raises the request error
             request = subset_request
         elif isinstance(subset_request, numbers.Integral):
             request, = self[[subset_request]]
