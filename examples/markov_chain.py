@@ -1,4 +1,4 @@
-"""Learn a Markov chain with a sequence generator: the ``markov_chain`` example.
+"""Learn a Markov chain with a sequence generator (``markov_chain`` example).
 
 Sequences are drawn from a three-state Markov chain (:data:`TRANSITIONS`);
 a :class:`~blocks.bricks.sequence_generators.SequenceGenerator` with a

@@ -319,8 +319,10 @@ class BaseSequenceGenerator(Initializable):
         next_outputs = self.readout.emit(next_readouts)
         next_costs = self.readout.cost(next_readouts, next_outputs)
         next_feedback = self.readout.feedback(next_outputs)
-        next_inputs = (self.fork.apply(next_feedback, as_dict=True)
-                       if self.fork is not None else {'feedback': next_feedback})
+        if self.fork is not None:
+            next_inputs = self.fork.apply(next_feedback, as_dict=True)
+        else:
+            next_inputs = {'feedback': next_feedback}
         next_states = self.transition.compute_states(
             as_list=True,
             **dict_union(next_inputs, states, next_glimpses, contexts))
