@@ -7,7 +7,7 @@ emitter and a lookup feedback learns to generate them. After training the
 script samples from the generator and compares the frequencies of its
 transitions with the chain's probabilities::
 
-    python -m examples.markov_chain --save-path markov_chain.tar
+    python -m examples.markov_chain
 
 With the defaults (600 batches of 20 sequences of length 10, Adam) the
 training cost comes within 2% of the chain's entropy rate (the lowest cost
@@ -164,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     """Train, then compare sampled transitions with the chain's."""
     parser = argparse.ArgumentParser(
         description="Learn a Markov chain with a sequence generator.")
-    parser.add_argument('--save-path', default='markov_chain.tar')
+    parser.add_argument('--save-path',
+                        default='blocks-demo/markov_chain/markov_chain.tar')
     parser.add_argument('--num-batches', type=int, default=600)
     parser.add_argument('--print-every', type=int, default=100)
     args = parser.parse_args(argv)

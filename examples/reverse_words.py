@@ -8,15 +8,15 @@ again with the letters of every word in reverse order (``"hello world"``
 becomes ``"olleh dlrow"``). The lines are generated: words of two to five
 letters from a small alphabet, so nothing has to be downloaded.
 
-Train, with a checkpoint after every ``--checkpoint-every`` batches::
+Train, with a checkpoint after every ``--checkpoint-every`` batches in
+``blocks-demo/reverse_words/`` (``--save-path`` to change it)::
 
-    python -m examples.reverse_words train --save-path reverse_words.tar
+    python -m examples.reverse_words train
 
 then read lines from standard input and print the best reversals found by
 beam search, cheapest first, with their costs (negative log-likelihoods)::
 
-    echo "abc dea" | python -m examples.reverse_words beam_search \\
-        --save-path reverse_words.tar
+    echo "abc dea" | python -m examples.reverse_words beam_search
 
 With the defaults (dimension 100, batches of 10 lines of up to 30
 characters, Adam) the training cost falls from about 60 nats per line to
@@ -325,7 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Learn to reverse the words of a line.")
     parser.add_argument('mode', choices=['train', 'beam_search'])
-    parser.add_argument('--save-path', default='reverse_words.tar',
+    parser.add_argument('--save-path',
+                        default='blocks-demo/reverse_words/reverse_words.tar',
                         help="the checkpoint (default: %(default)s)")
     parser.add_argument('--num-batches', type=int, default=3000)
     parser.add_argument('--dimension', type=int, default=100)
