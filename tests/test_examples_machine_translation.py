@@ -18,8 +18,7 @@ from blocks.serialization import load_parameters
 from examples.machine_translation import corpus as toy
 from examples.machine_translation.bleu import corpus_bleu
 from examples.machine_translation.sampling import BleuValidator, Sampler
-from examples.machine_translation.stream import get_dev_stream, \
-    get_tr_stream
+from examples.machine_translation.stream import get_tr_stream
 from examples.machine_translation.train import build_main_loop, parse_args
 
 NUM_BATCHES = 2

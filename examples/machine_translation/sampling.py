@@ -174,7 +174,7 @@ class BleuValidator(SimpleExtension):
         self.beam_size = beam_size
         self.normalize = normalize
         self.record_name = record_name
-        self._beam_search = None
+        self._beam_search: BeamSearch | None = None
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -191,11 +191,11 @@ class BleuValidator(SimpleExtension):
 
     def translate(self, source: list[int]) -> list[str]:
         """The best translation of a source sentence (a list of ids)."""
-        source = numpy.asarray(source, dtype='int64')
-        inputs = numpy.tile(source[:, None], (1, self.beam_size))
+        ids = numpy.asarray(source, dtype='int64')
+        inputs = numpy.tile(ids[:, None], (1, self.beam_size))
         translations, costs = self.beam_search.search(
             {self.source_sentence: inputs}, self.eos_index,
-            max_length=3 * len(source))
+            max_length=3 * len(ids))
         costs = numpy.asarray(costs)
         if self.normalize:
             costs = costs / [len(translation) for translation in translations]

@@ -1,5 +1,6 @@
 """Streams of the parallel corpus: sorted, padded, time-major batches."""
 from collections.abc import Mapping as MappingType
+from typing import Any
 
 import numpy
 import pytensor
@@ -78,7 +79,7 @@ def get_tr_stream(src_vocab: MappingType[str, int],
                            eos_token=EOS_TOKEN, unk_token=UNK_TOKEN)
     trg_dataset = TextFile([trg_data], trg_vocab, bos_token=None,
                            eos_token=EOS_TOKEN, unk_token=UNK_TOKEN)
-    stream = Merge([src_dataset.get_example_stream(),
+    stream: Any = Merge([src_dataset.get_example_stream(),
                     trg_dataset.get_example_stream()],
                    ('source', 'target'))
     stream = Filter(stream, predicate=_too_long(seq_len=seq_len))
