@@ -195,6 +195,8 @@ def test_extensions_check_their_arguments(trained, corpus):
                 if isinstance(extension, Sampler)]
     with pytest.raises(ValueError, match='hook_samples must be at least 1'):
         Sampler(sampler.model, src_vocab, trg_vocab, hook_samples=0)
+    with pytest.raises(ValueError, match='no output of .*generate'):
+        Sampler(main_loop.model, src_vocab, trg_vocab)
     with pytest.raises(ValueError, match='without one'):
         sampler.do('after_training')
     with pytest.raises(ValueError, match=f'size {len(trg_vocab)}, got 99'):
