@@ -19,6 +19,7 @@ from examples.machine_translation import corpus as toy
 from examples.machine_translation.bleu import corpus_bleu
 from examples.machine_translation.sampling import BleuValidator, Sampler
 from examples.machine_translation.stream import get_tr_stream
+from examples.machine_translation import train
 from examples.machine_translation.train import build_main_loop, parse_args
 
 NUM_BATCHES = 2
@@ -211,3 +212,30 @@ def test_command_line_wants_all_corpus_files_or_none(capsys):
         parse_args(['--beam-size', '0'])
     assert '--beam-size must be positive, got 0' in capsys.readouterr().err
     assert parse_args(['--dec-nhids', '8']).dec_nhids == 8
+
+
+def test_main_writes_the_toy_corpus_next_to_the_checkpoint(tmp_path,
+                                                          monkeypatch):
+    built = {}
+
+    class Ran:
+        def run(self):
+            built['ran'] = True
+
+    def build(save_path, corpus, src_vocab, trg_vocab, **options):
+        built.update(save_path=save_path, corpus=corpus, src_vocab=src_vocab,
+                     trg_vocab=trg_vocab, options=options)
+        return Ran()
+
+    monkeypatch.setattr(train, 'build_main_loop', build)
+    save_path = tmp_path / 'out' / 'model.tar'
+    assert train.main(['--save-path', str(save_path), '--num-train', '20',
+                       '--num-valid', '2', '--beam-size', '3']) == 0
+    assert built['ran']
+    assert built['corpus']['train_source'] == str(
+        tmp_path / 'out' / 'toy_corpus' / 'train.src')
+    assert len(toy.read_sentences(built['corpus']['valid_target'])) == 2
+    assert built['trg_vocab'] == toy.build_dictionary(
+        [built['corpus']['train_target']])
+    assert built['options']['beam_size'] == 3
+    assert built['options']['enc_nhids'] == train.DEFAULTS['enc_nhids']
