@@ -20,16 +20,21 @@ import sys
 import tempfile
 import time
 
+import numpy
+
 from blocks.algorithms import TrainingAlgorithm
 from blocks.data.datasets import IndexableDataset
 from blocks.data.schemes import SequentialScheme
 from blocks.data.streams import DataStream
-from blocks.extensions import (FinishAfter, Printing, ProgressBar,
-                               SimpleExtension, Timing)
+from blocks.extensions import (
+    FinishAfter,
+    Printing,
+    ProgressBar,
+    SimpleExtension,
+    Timing,
+)
 from blocks.log import SQLiteLog, TrainingLog
 from blocks.main_loop import MainLoop
-
-import numpy
 
 
 class NoOpAlgorithm(TrainingAlgorithm):
@@ -57,7 +62,7 @@ clock = time.process_time
 def plain_loop(stream, epochs):
     start = clock()
     for _ in range(epochs):
-        for batch in stream.get_epoch_iterator(as_dict=True):
+        for _batch in stream.get_epoch_iterator(as_dict=True):
             pass
     return clock() - start
 

@@ -3,11 +3,13 @@
 Run ``python -m blocks.demo``. It builds an MLP from bricks, trains it with
 :class:`~blocks.algorithms.GradientDescent` through
 :class:`~blocks.main_loop.MainLoop`, monitors a held-out split, keeps the
-latest and the best checkpoint and writes a sqlite log. Ctrl + C stops it
-at the end of the epoch (twice: after the batch); ``blocks-continue
-<output>/checkpoint.tar`` resumes it.
+latest and the best checkpoint, writes a sqlite log and redraws its training
+curves (``curves.png``, with the ``plot`` extra) after every epoch. Ctrl + C
+stops it at the end of the epoch (twice: after the batch); ``blocks-continue
+<output>/checkpoint.tar`` resumes it. Everything goes to ``blocks-demo/``.
 """
 import argparse
+import importlib.util
 import os
 import sys
 
@@ -21,9 +23,11 @@ from blocks.data.datasets.digits import Digits
 from blocks.data.schemes import SequentialScheme, ShuffledScheme
 from blocks.data.streams import DataStream
 from blocks.data.transformers import Flatten
-from blocks.extensions import FinishAfter, Printing, ProgressBar, Timing
+from blocks.extensions import (FinishAfter, Printing, ProgressBar,
+                               TerminateOnNonFinite, Timing)
 from blocks.extensions.monitoring import (DataStreamMonitoring,
                                           TrainingDataMonitoring)
+from blocks.extensions.plot import Plot
 from blocks.extensions.predicates import OnLogRecord
 from blocks.extensions.saveload import Checkpoint
 from blocks.extensions.training import TrackTheBest
@@ -32,6 +36,10 @@ from blocks.initialization import Constant, IsotropicGaussian
 from blocks.log import SQLiteLog
 from blocks.main_loop import MainLoop
 from blocks.model import Model
+
+#: The records drawn in ``curves.png``: costs in one panel, error rates in
+#: the other.
+CURVES = ['train_cost+valid_cost', 'train_error_rate+valid_error_rate']
 
 
 def digits_stream(which_set: str, batch_size: int, shuffled: bool):
@@ -52,8 +60,9 @@ def build_main_loop(output_dir: str, epochs: int = 60,
     Parameters
     ----------
     output_dir
-        Where the checkpoints (``checkpoint.tar``, ``best.tar``) and the
-        sqlite log (``log.sqlite``) are written.
+        Where the checkpoints (``checkpoint.tar``, ``best.tar``), the
+        sqlite log (``log.sqlite``) and the training curves
+        (``curves.png``, when matplotlib is installed) are written.
     epochs
         Number of epochs to train for.
     batch_size
@@ -99,14 +108,30 @@ def build_main_loop(output_dir: str, epochs: int = 60,
                              digits_stream('valid', 300, shuffled=False),
                              prefix='valid'),
         TrackTheBest('valid_error_rate'),
+        # After the monitoring, before the checkpoint: a NaN cost stops
+        # training before it can be saved over the last good checkpoint.
+        TerminateOnNonFinite(),
         checkpoint,
         FinishAfter(after_n_epochs=epochs),
         Printing(after_epoch=False, every_n_epochs=print_every),
     ]
+    if can_plot():
+        extensions.append(Plot(curves_path(output_dir), CURVES,
+                               title="8x8 digits, MLP"))
     return MainLoop(
         algorithm, digits_stream('train', batch_size, shuffled=True),
         model=Model(cost), extensions=extensions,
         log=SQLiteLog(database=os.path.join(output_dir, 'log.sqlite')))
+
+
+def can_plot() -> bool:
+    """Whether matplotlib (the ``plot`` extra) is installed."""
+    return importlib.util.find_spec('matplotlib') is not None
+
+
+def curves_path(output_dir: str) -> str:
+    """The PNG of the training curves."""
+    return os.path.join(output_dir, 'curves.png')
 
 
 def report(main_loop: MainLoop, output_dir: str) -> float:
@@ -118,7 +143,14 @@ def report(main_loop: MainLoop, output_dir: str) -> float:
     print(f"Latest checkpoint: {os.path.join(output_dir, 'checkpoint.tar')}")
     print(f"Best checkpoint:   {os.path.join(output_dir, 'best.tar')}")
     print(f"Training log:      {main_loop.log.database} "
-          f"(run {main_loop.log.h_uuid})")
+          f"(run {main_loop.log.run_id})")
+    if can_plot():
+        print(f"Training curves:   {curves_path(output_dir)}")
+    else:
+        print("Training curves:   not drawn: install the plot extra "
+              "(pip install 'blocks[plot]')")
+    print(f"Look at the run:   blocks-log show {main_loop.log.database} "
+          f"--records train_cost,valid_error_rate")
     print(f"Resume with: blocks-continue "
           f"{os.path.join(output_dir, 'checkpoint.tar')}")
     return accuracy

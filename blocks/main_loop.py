@@ -2,12 +2,20 @@
 import logging
 import signal
 import threading
-import time
 import traceback
+from time import perf_counter
+from types import FrameType
+from typing import Any
 
 from blocks.config import config
-from blocks.extensions.base import (CALLBACK_NAMES, CallbackName,
-                                    TrainingExtension)
+from blocks.extensions.dispatch import Dispatcher
+from blocks.extensions.protocol import (
+    BATCH_INTERRUPT_RECEIVED,
+    EPOCH_INTERRUPT_RECEIVED,
+    GOT_EXCEPTION,
+    TRAINING_FINISH_REQUESTED,
+    TRAINING_FINISHED,
+)
 from blocks.log import get_backend
 from blocks.utils.profile import Profile, Timer
 from blocks.utils.utils import change_recursion_limit, reraise_as
@@ -47,10 +55,6 @@ zero_batches_message = (
     "epoch iterator yielded zero batches: check that the dataset is not "
     "empty and that the iteration scheme does not drop every batch (for "
     "example a batch size larger than the dataset)")
-
-#: Prebuilt callback names, so the per-batch path allocates nothing.
-CALLBACKS = {name: CallbackName(name) for name in CALLBACK_NAMES}
-
 
 class TrainingFinish(Exception):
     """An exception raised when a finish request is found in the log."""
@@ -114,8 +118,9 @@ class MainLoop:
     (20, [10, 20])
     """
 
-    def __init__(self, algorithm, data_stream, model=None, log=None,
-                 log_backend=None, extensions=None):
+    def __init__(self, algorithm: Any, data_stream: Any, model: Any = None,
+                 log: Any = None, log_backend: str | None = None,
+                 extensions: list[Any] | None = None):
         if log is None:
             if log_backend is None:
                 log_backend = config.log_backend
@@ -127,47 +132,56 @@ class MainLoop:
         self.algorithm = algorithm
         self.log = log
         self.extensions = extensions
-        self.epoch_iterator = None
+        self.epoch_iterator: Any = None
 
         self.profile = Profile()
+        self.dispatcher = Dispatcher(self)
+        # The interrupts received and not yet written to the log (see
+        # `_record_signals`).
+        self._pending_signals: list[str] = []
 
         self._model = model
 
         self.status['training_started'] = False
         self.status['epoch_started'] = False
-        self.status['epoch_interrupt_received'] = False
-        self.status['batch_interrupt_received'] = False
+        self.status[EPOCH_INTERRUPT_RECEIVED] = False
+        self.status[BATCH_INTERRUPT_RECEIVED] = False
 
     @property
-    def model(self):
+    def model(self) -> Any:
         if not self._model:
             raise AttributeError("no model in this main loop" +
                                  no_model_message)
         return self._model
 
     @property
-    def iteration_state(self):
+    def iteration_state(self) -> tuple[Any, Any]:
         """Quick access to the (data stream, epoch iterator) pair."""
         return (self.data_stream, self.epoch_iterator)
 
     @iteration_state.setter
-    def iteration_state(self, value):
+    def iteration_state(self, value: tuple[Any, Any]) -> None:
         (self.data_stream, self.epoch_iterator) = value
 
     @property
-    def status(self):
+    def status(self) -> Any:
         """A shortcut for `self.log.status`."""
         return self.log.status
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         # Signal handlers and dispatch tables belong to the running process.
         for key in ('original_sigint_handler', 'original_sigterm_handler',
-                    '_dispatch_tables', '_dispatch_key'):
+                    'dispatcher', '_pending_signals'):
             state.pop(key, None)
         return state
 
-    def run(self):
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.dispatcher = Dispatcher(self)
+        self._pending_signals = []
+
+    def run(self) -> None:
         """Starts the main loop.
 
         The main loop ends when a training extension makes a
@@ -202,34 +216,38 @@ class MainLoop:
                 if self.log.status['iterations_done'] > 0:
                     self.log.resume()
                     self._run_extensions('on_resumption')
-                    self.status['epoch_interrupt_received'] = False
-                    self.status['batch_interrupt_received'] = False
+                    self.status[EPOCH_INTERRUPT_RECEIVED] = False
+                    self.status[BATCH_INTERRUPT_RECEIVED] = False
                 with Timer('training', self.profile):
                     while self._run_epoch():
                         pass
             except TrainingFinish:
-                self.log.current_row['training_finished'] = True
-            except Exception as e:
+                self.log.current_row[TRAINING_FINISHED] = True
+            except Exception as e:  # noqa: BLE001 - re-raised below
                 self._restore_signal_handlers()
-                self.log.current_row['got_exception'] = (
-                    traceback.format_exc())
+                self._record_signals()
+                self.log.current_row[GOT_EXCEPTION] = traceback.format_exc()
                 logger.error("Error occured during training." + error_message)
                 try:
                     self._run_extensions('on_error', e)
                 except Exception:
-                    logger.error(traceback.format_exc())
-                    logger.error("Error occured when running extensions." +
-                                 error_in_error_handling_message)
+                    logger.exception("Error occured when running extensions." +
+                                     error_in_error_handling_message)
                 reraise_as(e)
             finally:
                 self._restore_signal_handlers()
-                if self.log.current_row.get('training_finished', False):
+                self._record_signals()
+                if self.log.current_row.get(TRAINING_FINISHED, False):
+                    if (self.status.get(EPOCH_INTERRUPT_RECEIVED, False) or
+                            self.status.get(BATCH_INTERRUPT_RECEIVED,
+                                            False)):
+                        self._run_extensions('on_interrupt')
                     self._run_extensions('after_training')
                 self._flush_log()
                 if config.profile:
                     self.profile.report()
 
-    def find_extension(self, name):
+    def find_extension(self, name: str) -> Any:
         """Find an extension with a given name.
 
         Parameters
@@ -251,19 +269,19 @@ class MainLoop:
                 f"{len(found)}; the extensions are named {names}")
         return found[0]
 
-    def _check_data_sources(self):
+    def _check_data_sources(self) -> None:
         """Fail before training when the stream and algorithm disagree."""
         check_sources = getattr(self.algorithm, 'check_sources', None)
         sources = getattr(self.data_stream, 'sources', None)
         if check_sources is not None and sources is not None:
             check_sources(tuple(sources))
 
-    def _flush_log(self):
+    def _flush_log(self) -> None:
         flush = getattr(self.log, 'flush', None)
         if flush is not None:
             flush()
 
-    def _run_epoch(self):
+    def _run_epoch(self) -> bool:
         if not self.status.get('epoch_started', False):
             try:
                 self.log.status['received_first_batch'] = False
@@ -274,7 +292,13 @@ class MainLoop:
             self.status['epoch_started'] = True
             self._run_extensions('before_epoch')
         with Timer('epoch', self.profile):
-            self._run_iterations()
+            sections = tuple(self.profile.current)
+            self._read_data_section = sections + ('read_data',)
+            self._train_section = sections + ('train',)
+            self.profile.order.setdefault(self._read_data_section)
+            self.profile.order.setdefault(self._train_section)
+            while self._run_iteration():
+                pass
         self.status['epoch_started'] = False
         self.status['epochs_done'] += 1
         # Log might not allow mutating objects, so use += instead of append
@@ -284,139 +308,35 @@ class MainLoop:
         self._check_finish_training('epoch')
         return True
 
-    def _run_iterations(self):
-        """Run the iterations of one epoch; the hot path of training.
+    def _run_iteration(self) -> bool:
+        # The reference times `read_data` and `train` with `Timer`s; the
+        # same sections are timed here without a context manager, whose
+        # cost would be most of the loop's own time per batch.
+        total = self.profile.total
+        status = self.log.status
+        start = perf_counter()
+        try:
+            batch = next(self.epoch_iterator)
+        except StopIteration:
+            if not status['received_first_batch']:
+                reraise_as(ValueError(zero_batches_message))
+            return False
+        finally:
+            total[self._read_data_section] += perf_counter() - start
+        status['received_first_batch'] = True
+        self.dispatcher.fire('before_batch', batch)
+        start = perf_counter()
+        self.algorithm.process_batch(batch)
+        total[self._train_section] += perf_counter() - start
+        status['iterations_done'] += 1
+        self.dispatcher.fire('after_batch', batch)
+        self._check_finish_training('batch')
+        return True
 
-        This does what ``_run_iteration`` does in the original library,
-        with the loop invariants hoisted out of the loop: profile keys,
-        the extensions that respond to the batch callbacks (looked up again
-        only when an extension changes its conditions) and bound methods.
-        """
-        profile_total = self.profile.total
-        prefix = tuple(self.profile.current)
-        read_key = prefix + ('read_data',)
-        train_key = prefix + ('train',)
-        before_key = prefix + ('before_batch',)
-        after_key = prefix + ('after_batch',)
-        self.profile.order.setdefault(read_key)
-        self.profile.order.setdefault(train_key)
-        epoch_iterator = self.epoch_iterator
-        process_batch = self.algorithm.process_batch
-        extensions = self.extensions
-        log = self.log
-        status = log.status
-        clock = time.perf_counter
-        before_batch = CALLBACKS['before_batch']
-        after_batch = CALLBACKS['after_batch']
-        generation = None
-        number_of_extensions = None
-        received_first_batch = status['received_first_batch']
-        while True:
-            if (TrainingExtension.dispatch_generation != generation
-                    or len(extensions) != number_of_extensions):
-                generation = TrainingExtension.dispatch_generation
-                number_of_extensions = len(extensions)
-                before_table = self._dispatch_table('before_batch',
-                                                    before_key)
-                after_table = self._dispatch_table('after_batch', after_key)
-            start = clock()
-            try:
-                batch = next(epoch_iterator)
-            except StopIteration:
-                if not received_first_batch:
-                    reraise_as(ValueError(zero_batches_message))
-                return
-            finally:
-                profile_total[read_key] += clock() - start
-            if not received_first_batch:
-                status['received_first_batch'] = received_first_batch = True
-            if before_table:
-                start = clock()
-                for position, extension, section in before_table:
-                    extension_start = clock()
-                    extension.dispatch(before_batch, batch)
-                    profile_total[section] += clock() - extension_start
-                    if TrainingExtension.dispatch_generation != generation:
-                        self._dispatch_after(position, before_key,
-                                             'before_batch', (batch,))
-                        break
-                profile_total[before_key] += clock() - start
-            start = clock()
-            process_batch(batch)
-            profile_total[train_key] += clock() - start
-            status['iterations_done'] += 1
-            if after_table:
-                start = clock()
-                for position, extension, section in after_table:
-                    extension_start = clock()
-                    extension.dispatch(after_batch, batch)
-                    profile_total[section] += clock() - extension_start
-                    if TrainingExtension.dispatch_generation != generation:
-                        self._dispatch_after(position, after_key,
-                                             'after_batch', (batch,))
-                        break
-                profile_total[after_key] += clock() - start
-            if (log.current_row.get('training_finish_requested', False)
-                    or status.get('batch_interrupt_received', False)):
-                raise TrainingFinish
+    def _run_extensions(self, method_name: str, *args: Any) -> None:
+        self.dispatcher.fire(method_name, *args)
 
-    def _run_extensions(self, method_name, *args):
-        key = tuple(self.profile.current) + (method_name,)
-        start = time.perf_counter()
-        self._dispatch_after(-1, key, method_name, args)
-        self.profile.total[key] += time.perf_counter() - start
-
-    def _dispatch_after(self, after_position, key, method_name, args):
-        """Dispatch a callback to the extensions after a position.
-
-        Each extension is timed in the profile. An extension may change
-        which callbacks extensions respond to while it runs (for example by
-        adding a condition to another extension): the extensions after it
-        are then looked up again.
-        """
-        callback_name = CALLBACKS[method_name]
-        profile_total = self.profile.total
-        clock = time.perf_counter
-        generation = TrainingExtension.dispatch_generation
-        for position, extension, section in self._dispatch_table(method_name,
-                                                                 key):
-            if position <= after_position:
-                continue
-            start = clock()
-            extension.dispatch(callback_name, *args)
-            profile_total[section] += clock() - start
-            if TrainingExtension.dispatch_generation != generation:
-                self._dispatch_after(position, key, method_name, args)
-                return
-
-    def _dispatch_table(self, method_name, key):
-        """The extensions that respond to a callback, with profile keys.
-
-        Each entry is the extension's position in ``self.extensions``, the
-        extension and its profile section. Tables are rebuilt whenever an
-        extension changes its conditions or the list of extensions changes
-        length.
-        """
-        state = (TrainingExtension.dispatch_generation, len(self.extensions))
-        if self.__dict__.get('_dispatch_key') != state:
-            self._dispatch_tables = {}
-            self._dispatch_key = state
-        table = self._dispatch_tables.get((method_name, key))
-        if table is None:
-            order = self.profile.order
-            order.setdefault(key)
-            table = []
-            for position, extension in enumerate(self.extensions):
-                if (hasattr(extension, 'responds_to')
-                        and not extension.responds_to(method_name)):
-                    continue
-                section = key + (type(extension).__name__,)
-                order.setdefault(section)
-                table.append((position, extension, section))
-            self._dispatch_tables[(method_name, key)] = table
-        return table
-
-    def _check_finish_training(self, level):
+    def _check_finish_training(self, level: str) -> None:
         """Checks whether the current training should be terminated.
 
         Parameters
@@ -425,34 +345,49 @@ class MainLoop:
             The level at which this check was performed. In some cases, we
             only want to quit after completing the remained of the epoch.
         """
-        if (self.log.current_row.get('training_finish_requested', False) or
-                self.status.get('batch_interrupt_received', False)):
+        if self._pending_signals:
+            self._record_signals()
+        if (self.log.current_row.get(TRAINING_FINISH_REQUESTED, False) or
+                self.status.get(BATCH_INTERRUPT_RECEIVED, False)):
             raise TrainingFinish
         if (level == 'epoch' and
-                self.status.get('epoch_interrupt_received', False)):
+                self.status.get(EPOCH_INTERRUPT_RECEIVED, False)):
             raise TrainingFinish
 
-    def _handle_epoch_interrupt(self, signal_number, frame):
+    def _record_signals(self) -> None:
+        """Write the interrupts received since the last check to the log.
+
+        Signal handlers only note the signal: one that wrote to the log
+        itself could run while the log is in the middle of a write and
+        lose a record. The main loop calls this at safe points, after each
+        batch and epoch and when training stops.
+        """
+        # A handler that runs during this swap appends to one list or the
+        # other: either way its record is written, now or at the next check.
+        records, self._pending_signals = self._pending_signals, []
+        for record in records:
+            self.log.current_row[record] = True
+            # Add a record to the status. Unlike the log record it will be
+            # easy to access at later iterations.
+            self.status[record] = True
+
+    def _handle_epoch_interrupt(self, signal_number: int,
+                                frame: FrameType | None) -> None:
         # Try to complete the current epoch if user presses CTRL + C
         logger.warning('Received epoch interrupt signal.' +
                        epoch_interrupt_message)
         signal.signal(signal.SIGINT, self._handle_batch_interrupt)
-        self.log.current_row['epoch_interrupt_received'] = True
-        # Add a record to the status. Unlike the log record it will be
-        # easy to access at later iterations.
-        self.status['epoch_interrupt_received'] = True
+        self._pending_signals.append(EPOCH_INTERRUPT_RECEIVED)
 
-    def _handle_batch_interrupt(self, signal_number, frame):
+    def _handle_batch_interrupt(self, signal_number: int,
+                                frame: FrameType | None) -> None:
         # After 2nd CTRL + C or SIGTERM signal (from cluster) finish batch
         self._restore_signal_handlers()
         logger.warning('Received batch interrupt signal.' +
                        batch_interrupt_message)
-        self.log.current_row['batch_interrupt_received'] = True
-        # Add a record to the status. Unlike the log record it will be
-        # easy to access at later iterations.
-        self.status['batch_interrupt_received'] = True
+        self._pending_signals.append(BATCH_INTERRUPT_RECEIVED)
 
-    def _install_signal_handlers(self):
+    def _install_signal_handlers(self) -> None:
         # Python only lets the main thread set signal handlers; a loop run
         # from another thread trains without Ctrl + C handling.
         if threading.current_thread() is not threading.main_thread():
@@ -462,7 +397,7 @@ class MainLoop:
         self.original_sigterm_handler = signal.signal(
             signal.SIGTERM, self._handle_batch_interrupt)
 
-    def _restore_signal_handlers(self):
+    def _restore_signal_handlers(self) -> None:
         if 'original_sigint_handler' in self.__dict__:
             signal.signal(signal.SIGINT,
                           self.__dict__.pop('original_sigint_handler'))

@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Train an MLP on the MNIST handwritten digits.")
     parser.add_argument('--num-epochs', type=int, default=2,
                         help="training epochs to do (default: %(default)s)")
-    parser.add_argument('--save-path', default='mnist.tar',
+    parser.add_argument('--save-path', default='blocks-demo/mnist/mnist.tar',
                         help="where the checkpoint is written (default: "
                              "%(default)s)")
     parser.add_argument('--batch-size', type=int, default=50)

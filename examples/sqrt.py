@@ -9,7 +9,7 @@ held-out numbers before training, after every epoch and at the end, and the
 main loop is checkpointed after every epoch and at the end. Training stops
 after ``--num-batches`` batches and prints the held-out cost before and after
 training. Ctrl + C stops it early (at the end of the epoch; twice: after the
-batch); ``blocks-continue sqrt.tar`` then resumes it.
+batch); ``blocks-continue blocks-demo/sqrt/sqrt.tar`` then resumes it.
 """
 import argparse
 import functools
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--num-batches', type=int, default=2000,
                         help="training batches to do (default: "
                              "%(default)s)")
-    parser.add_argument('--save-path', default='sqrt.tar',
+    parser.add_argument('--save-path', default='blocks-demo/sqrt/sqrt.tar',
                         help="where the checkpoint is written (default: "
                              "%(default)s)")
     parser.add_argument('--batch-size', type=int, default=20)

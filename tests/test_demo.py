@@ -1,12 +1,14 @@
 """The README's main job, end to end, with a short budget."""
 import os
 import signal
+import struct
 import subprocess
 import sys
 
 import pytest
 
-from blocks.demo import main
+from blocks.demo import can_plot, main
+from blocks.log import list_runs
 from blocks.serialization import load_parameters
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -20,9 +22,21 @@ def test_demo_trains_and_says_where_its_files_are(tmp_path, capsys):
     assert 'Best held-out accuracy:' in out
     accuracy = float(out.split('Best held-out accuracy: ')[1].split('%')[0])
     assert accuracy > 80
-    for name in ('checkpoint.tar', 'best.tar', 'log.sqlite'):
+    names = ['checkpoint.tar', 'best.tar', 'log.sqlite']
+    if can_plot():
+        names.append('curves.png')
+    else:
+        assert "install the plot extra" in out
+    for name in names:
         assert (output / name).exists()
         assert str(output / name) in out
+    if can_plot():
+        with open(output / 'curves.png', 'rb') as file_:
+            header = file_.read(24)
+        assert header[:8] == b'\x89PNG\r\n\x1a\n'
+        assert struct.unpack('>II', header[16:24]) == (800, 600)
+    runs = list_runs(str(output / 'log.sqlite'))
+    assert [run.run_id for run in runs] == [out.split('(run ')[1][:32]]
     parameters = load_parameters(open(output / 'best.tar', 'rb'))
     assert '/mlp/linear_0.W' in parameters
 

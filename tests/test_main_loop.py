@@ -124,7 +124,7 @@ def test_find_extension():
 def test_model_is_required_by_extensions_that_use_it():
     main_loop = MainLoop(MockAlgorithm(), ListStream([1]))
     with pytest.raises(AttributeError, match="requires the main loop"):
-        main_loop.model
+        main_loop.model  # noqa: B018 - reading it raises
 
 
 def test_unknown_log_backend_lists_the_valid_ones():
@@ -216,14 +216,16 @@ def test_a_duck_typed_extension_without_responds_to_is_dispatched():
 SIGNAL_SCRIPT = textwrap.dedent('''
     import json, sys, time
     from blocks.extensions import SimpleExtension, TrainingExtension
+    from blocks.log import SQLiteLog, TrainingLog
     from blocks.main_loop import MainLoop
     from blocks.utils.testing import MockAlgorithm
     from tests.streams import ListStream
 
     class Announce(SimpleExtension):
         def do(self, which_callback, *args):
-            print('batch', self.main_loop.status['iterations_done'],
-                  flush=True)
+            done = self.main_loop.status['iterations_done']
+            self.main_loop.log.current_row['announced'] = done
+            print('batch', done, flush=True)
 
     class Callbacks(TrainingExtension):
         called = []
@@ -231,13 +233,23 @@ SIGNAL_SCRIPT = textwrap.dedent('''
             self.called.append('after_epoch')
         def after_training(self):
             self.called.append('after_training')
+        def on_interrupt(self):
+            self.called.append('on_interrupt')
 
+    if sys.argv[1] == 'sqlite':
+        log = SQLiteLog(database=sys.argv[2])
+    else:
+        log = TrainingLog()
     callbacks = Callbacks()
     main_loop = MainLoop(MockAlgorithm(delay_time=0.05),
-                         ListStream(range(20)),
+                         ListStream(range(20)), log=log,
                          extensions=[Announce(after_batch=True), callbacks])
     main_loop.run()
+    rows = {str(time): dict(log[time]) for time in log}
     print(json.dumps({
+        'rows': {time: {key: value for key, value in row.items()
+                        if key != 'training_finished'}
+                 for time, row in rows.items()},
         'iterations_done': main_loop.status['iterations_done'],
         'epochs_done': main_loop.status['epochs_done'],
         'finished': main_loop.log.current_row.get('training_finished'),
@@ -247,12 +259,13 @@ SIGNAL_SCRIPT = textwrap.dedent('''
 ''')
 
 
-def run_and_signal(signals):
+def run_and_signal(signals, backend='python', database=''):
     """Run a training subprocess, sending signals once batch 3 is done."""
     import json
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     process = subprocess.Popen(
-        [sys.executable, '-c', SIGNAL_SCRIPT], cwd=root,
+        [sys.executable, '-c', SIGNAL_SCRIPT, backend, str(database)],
+        cwd=root,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env=dict(os.environ, PYTHONPATH=root))
     # One signal per announced batch from batch 3 on: two signals sent at
@@ -274,7 +287,8 @@ def test_sigint_finishes_the_epoch():
     assert result['epochs_done'] == 1
     assert result['epoch_interrupt'] and not result['batch_interrupt']
     assert result['finished']
-    assert result['called'] == ['after_epoch', 'after_training']
+    assert result['called'] == ['after_epoch', 'on_interrupt',
+                                'after_training']
 
 
 @pytest.mark.parametrize('signals', [[signal.SIGTERM],
@@ -287,7 +301,26 @@ def test_sigterm_or_second_sigint_finish_the_batch(signals):
     assert result['epochs_done'] == 0
     assert result['batch_interrupt']
     assert result['finished']
-    assert result['called'] == ['after_training']
+    assert result['called'] == ['on_interrupt', 'after_training']
+
+
+@pytest.mark.parametrize('backend', ['python', 'sqlite'])
+def test_a_double_sigint_loses_no_log_record(backend, tmp_path):
+    # The handlers only note the signals; the loop writes the records
+    # after the batch, so no row loses the record an extension wrote.
+    result = run_and_signal([signal.SIGINT, signal.SIGINT], backend,
+                            tmp_path / 'log.sqlite')
+    rows = result['rows']
+    done = result['iterations_done']
+    assert sorted(map(int, rows)) == list(range(1, done + 1))
+    for time, row in rows.items():
+        assert row['announced'] == int(time)
+    epoch_rows = [int(t) for t, row in rows.items()
+                  if row.get('epoch_interrupt_received')]
+    batch_rows = [int(t) for t, row in rows.items()
+                  if row.get('batch_interrupt_received')]
+    assert len(epoch_rows) == 1 and batch_rows == [done]
+    assert 3 <= epoch_rows[0] <= done
 
 
 SQLITE_WRITER_SCRIPT = textwrap.dedent('''
@@ -364,3 +397,31 @@ def test_stream_sources_that_do_not_match_the_algorithm_fail_before_training():
     with pytest.raises(ValueError, match="(?s)features.*data"):
         main_loop.run()
     assert started == []
+
+
+def test_a_signal_handler_writes_nothing_and_the_loop_records_it_after():
+    seen = {}
+
+    class SignalSelf(SimpleExtension):
+        def do(self, which_callback, *args):
+            if which_callback == 'on_interrupt':
+                seen['on_interrupt_at'] = self.main_loop.status[
+                    'iterations_done']
+                return
+            os.kill(os.getpid(), signal.SIGINT)
+            # The handler has run by now; it only noted the signal.
+            seen['in_row_at_once'] = dict(self.main_loop.log.current_row)
+            seen['status_at_once'] = self.main_loop.status[
+                'epoch_interrupt_received']
+
+    main_loop = MainLoop(MockAlgorithm(), ListStream(range(5)),
+                         extensions=[SignalSelf(after_n_batches=2,
+                                                on_interrupt=True)])
+    main_loop.run()
+    assert seen['in_row_at_once'] == {}
+    assert seen['status_at_once'] is False
+    assert main_loop.log[2]['epoch_interrupt_received'] is True
+    assert main_loop.status['iterations_done'] == 5
+    assert main_loop.log[5]['training_finished']
+    assert seen['on_interrupt_at'] == 5
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

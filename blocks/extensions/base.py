@@ -1,5 +1,8 @@
 """The extension protocol: callbacks, triggers and predicates."""
 from abc import ABCMeta, abstractmethod
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any
 
 CALLBACK_NAMES = ('on_resumption', 'on_error', 'before_training',
                   'before_epoch', 'before_batch', 'after_batch',
@@ -7,9 +10,9 @@ CALLBACK_NAMES = ('on_resumption', 'on_error', 'before_training',
 _CALLBACK_NAME_SET = frozenset(CALLBACK_NAMES)
 
 
-def callback(func):
+def callback(func: Callable[..., Any]) -> Callable[..., Any]:
     """Mark a method as a training callback."""
-    func._is_callback = True
+    func._is_callback = True  # type: ignore[attr-defined]
     return func
 
 
@@ -23,7 +26,7 @@ class CallbackName(str):
     True
     """
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if other not in _CALLBACK_NAME_SET:
             raise TypeError(
                 f"{other!r} is not the name of a training extension "
@@ -53,26 +56,22 @@ class TrainingExtension:
         The name of the extension.
     """
 
-    #: Bumped whenever an extension changes which callbacks it responds to,
-    #: so that the main loop knows to rebuild its dispatch tables.
-    dispatch_generation = 0
-
     def __init__(self, name: str | None = None):
         if not name:
             name = self.__class__.__name__
         self.name = name
 
     @property
-    def main_loop(self):
+    def main_loop(self) -> Any:
         if not hasattr(self, '_main_loop'):
             raise ValueError("main loop must be assigned to extension first")
         return self._main_loop
 
     @main_loop.setter
-    def main_loop(self, value):
+    def main_loop(self, value: Any) -> None:
         self._main_loop = value
 
-    def dispatch(self, callback_name, *args):
+    def dispatch(self, callback_name: str, *args: Any) -> None:
         """Run the callback with the given name."""
         getattr(self, callback_name)(*args)
 
@@ -80,20 +79,36 @@ class TrainingExtension:
         """Whether dispatching ``callback_name`` can do anything.
 
         The main loop skips extensions that do not respond to a callback.
-        An extension that overrides :meth:`dispatch` responds to everything.
+        An extension responds to the callbacks it overrides, in its class
+        or on the instance (``extension.after_batch = function``); one
+        that overrides :meth:`dispatch` responds to everything.
         """
-        cls = type(self)
-        if cls.dispatch is not TrainingExtension.dispatch:
+        dispatch = getattr(self.dispatch, '__func__', None)
+        if dispatch is not TrainingExtension.dispatch:
             return True
-        return (getattr(cls, callback_name)
-                is not getattr(TrainingExtension, callback_name))
+        function = getattr(getattr(self, callback_name), '__func__', None)
+        return function is not getattr(TrainingExtension, callback_name)
+
+    def conditions_changed(self) -> None:
+        """Tell the main loop that this extension's callbacks changed.
+
+        The main loop keeps, per callback, the extensions that respond to
+        it. Call this after changing what this extension responds to
+        other than through :meth:`SimpleExtension.add_condition` or
+        :meth:`SimpleExtension.set_conditions` (which call it), e.g. after
+        replacing a callback on the instance during training.
+        """
+        main_loop = self.__dict__.get('_main_loop')
+        dispatcher = getattr(main_loop, 'dispatcher', None)
+        if dispatcher is not None:
+            dispatcher.invalidate()
 
     @callback
-    def on_resumption(self):
+    def on_resumption(self) -> None:
         """The callback invoked after training is resumed."""
 
     @callback
-    def on_error(self, exception):
+    def on_error(self, exception: BaseException) -> None:
         """The callback invoked when an error occurs.
 
         Parameters
@@ -103,15 +118,15 @@ class TrainingExtension:
         """
 
     @callback
-    def before_training(self):
+    def before_training(self) -> None:
         """The callback invoked before training is started."""
 
     @callback
-    def before_epoch(self):
+    def before_epoch(self) -> None:
         """The callback invoked before starting an epoch."""
 
     @callback
-    def before_batch(self, batch):
+    def before_batch(self, batch: Any) -> None:
         """The callback invoked before a batch is processed.
 
         Parameters
@@ -121,7 +136,7 @@ class TrainingExtension:
         """
 
     @callback
-    def after_batch(self, batch):
+    def after_batch(self, batch: Any) -> None:
         """The callback invoked after a batch is processed.
 
         Parameters
@@ -131,15 +146,15 @@ class TrainingExtension:
         """
 
     @callback
-    def after_epoch(self):
+    def after_epoch(self) -> None:
         """The callback invoked after an epoch is finished."""
 
     @callback
-    def after_training(self):
+    def after_training(self) -> None:
         """The callback invoked after training is finished."""
 
     @callback
-    def on_interrupt(self):
+    def on_interrupt(self) -> None:
         """The callback invoked when training is interrupted."""
 
 
@@ -162,24 +177,24 @@ class Predicate:
                          else 'iterations_done')
         self._every = condition.startswith('every')
 
-    def __call__(self, log):
+    def __call__(self, log: Any) -> bool:
         entry = log.status[self._counter]
         if self._every:
             return entry % self.num == 0
         return entry == self.num
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         if '_counter' not in state:
-            self.__init__(state['condition'], state['num'])
+            Predicate.__init__(self, state['condition'], state['num'])
 
 
-def has_done_epochs(log):
+def has_done_epochs(log: Any) -> bool:
     """True before the first epoch has ended."""
     return log.status['epochs_done'] == 0
 
 
-def always_true(log):
+def always_true(log: Any) -> bool:
     return True
 
 
@@ -237,8 +252,8 @@ class SimpleExtension(TrainingExtension, metaclass=ABCMeta):
         ["after_n_epochs", "after_n_batches", "every_n_epochs",
          "every_n_batches"])
 
-    def __init__(self, **kwargs):
-        self._conditions = []
+    def __init__(self, **kwargs: Any):
+        self._conditions: list[tuple[str, Callable[[Any], bool], Any]] = []
         super_kwargs = {}
         trigger_keywords = self.BOOLEAN_TRIGGERS | self.INTEGER_TRIGGERS
         conditions = {}
@@ -257,7 +272,7 @@ class SimpleExtension(TrainingExtension, metaclass=ABCMeta):
                 f"{type(self).__name__}: {exc}. The trigger keywords are: "
                 f"{', '.join(sorted(trigger_keywords))}") from exc
 
-    def set_conditions(self, **kwargs):
+    def set_conditions(self, **kwargs: Any) -> 'SimpleExtension':
         """Set the conditions for which this extension should be run.
 
         Takes the trigger keywords of :class:`SimpleExtension` and replaces
@@ -293,10 +308,13 @@ class SimpleExtension(TrainingExtension, metaclass=ABCMeta):
                                    predicate=Predicate(key, value))
             else:
                 raise KeyError(f"Invalid condition: {key}")
-        TrainingExtension.dispatch_generation += 1
+        self.conditions_changed()
         return self
 
-    def add_condition(self, callbacks_names, predicate=None, arguments=None):
+    def add_condition(self, callbacks_names: list[str] | tuple[str, ...],
+                      predicate: Callable[[Any], bool] | None = None,
+                      arguments: Iterable[Any] | None = None
+                      ) -> 'SimpleExtension':
         """Adds a condition under which a :meth:`do` is called.
 
         Parameters
@@ -318,19 +336,21 @@ class SimpleExtension(TrainingExtension, metaclass=ABCMeta):
         The extension object (allow chaining calls)
         """
         if not isinstance(callbacks_names, (list, tuple)):
-            raise ValueError("callbacks_names must be a list or a tuple of "
-                             f"callback names, got {callbacks_names!r}")
+            # ValueError, not TypeError: the reference's API.
+            raise ValueError(  # noqa: TRY004
+                "callbacks_names must be a list or a tuple of callback "
+                f"names, got {callbacks_names!r}")
         for name in callbacks_names:
             if not predicate:
                 predicate = always_true
             self._conditions.append((name, predicate, arguments or []))
             if name not in _CALLBACK_NAME_SET:
                 self._has_unknown_callback = True
-        TrainingExtension.dispatch_generation += 1
+        self.conditions_changed()
         return self
 
     @abstractmethod
-    def do(self, which_callback, *args):
+    def do(self, which_callback: str, *args: Any) -> None:
         r"""Does the job of the training extension.
 
         Parameters
@@ -348,7 +368,7 @@ class SimpleExtension(TrainingExtension, metaclass=ABCMeta):
         call signature for this method, even if they are unused.
         """
 
-    def dispatch(self, callback_invoked, *from_main_loop):
+    def dispatch(self, callback_invoked: str, *from_main_loop: Any) -> None:
         """Check conditions and call the :meth:`do` method.
 
         Also adds additional arguments if specified for a condition.
@@ -356,16 +376,42 @@ class SimpleExtension(TrainingExtension, metaclass=ABCMeta):
         # Names registered by add_condition are all callback names unless
         # flagged: compare them as plain strings, which is much cheaper.
         # Otherwise CallbackName.__eq__ raises on the unknown name.
-        same = (CallbackName.__eq__
-                if self.__dict__.get('_has_unknown_callback') else str.__eq__)
+        same: Callable[[Any, Any], bool] = (
+            CallbackName.__eq__ if self.__dict__.get('_has_unknown_callback')
+            else str.__eq__)
         for callback_name, predicate, arguments in self._conditions:
             if (same(callback_invoked, callback_name)
                     and predicate(self.main_loop.log)):
                 self.do(callback_invoked,
                         *(from_main_loop + tuple(arguments)))
 
+    def conditions_runner(self, callback_name: CallbackName
+                          ) -> Callable[..., None]:
+        """A function that does what :meth:`dispatch` does for one callback.
+
+        The main loop's dispatcher calls it instead of :meth:`dispatch`
+        (when that is not overridden): the conditions for other callbacks
+        are filtered out once, not at every batch. It is asked again after
+        :meth:`~TrainingExtension.conditions_changed`.
+        """
+        if self.__dict__.get('_has_unknown_callback'):
+            # Dispatch raises the TypeError that names the unknown callback.
+            return partial(self.dispatch, callback_name)
+        conditions = [(predicate, tuple(arguments))
+                      for name, predicate, arguments in self._conditions
+                      if name == callback_name]
+        do = self.do
+
+        def run_conditions(*from_main_loop: Any) -> None:
+            log = self.main_loop.log
+            for predicate, arguments in conditions:
+                if predicate(log):
+                    do(callback_name, *(from_main_loop + arguments))
+        return run_conditions
+
     def responds_to(self, callback_name: str) -> bool:
-        if type(self).dispatch is not SimpleExtension.dispatch:
+        if getattr(self.dispatch, '__func__', None) is not (
+                SimpleExtension.dispatch):
             return True
         return self._has_condition_for(callback_name)
 
@@ -377,7 +423,8 @@ class SimpleExtension(TrainingExtension, metaclass=ABCMeta):
         return any(name == callback_name for name, _, _ in self._conditions)
 
     @staticmethod
-    def parse_args(which_callback, args):
+    def parse_args(which_callback: str, args: Iterable[Any]
+                   ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
         """Separates :meth:`do` arguments coming from different sources.
 
         Parameters
@@ -419,12 +466,13 @@ class CompositeExtension(SimpleExtension):
     affect the outer extension's logic.
     """
 
-    def __init__(self, sub_extensions, run_before_children=True, **kwargs):
+    def __init__(self, sub_extensions: Iterable[TrainingExtension],
+                 run_before_children: bool = True, **kwargs: Any):
         self.sub_extensions = list(sub_extensions)
         self.run_before_children = run_before_children
         super().__init__(**kwargs)
 
-    def dispatch(self, callback_invoked, *from_main_loop):
+    def dispatch(self, callback_invoked: str, *from_main_loop: Any) -> None:
         if self.run_before_children:
             super().dispatch(callback_invoked, *from_main_loop)
         for ext in self.sub_extensions:
@@ -433,21 +481,22 @@ class CompositeExtension(SimpleExtension):
             super().dispatch(callback_invoked, *from_main_loop)
 
     def responds_to(self, callback_name: str) -> bool:
-        if type(self).dispatch is not CompositeExtension.dispatch:
+        if getattr(self.dispatch, '__func__', None) is not (
+                CompositeExtension.dispatch):
             return True
         return (self._has_condition_for(callback_name)
                 or any(ext.responds_to(callback_name)
                        for ext in self.sub_extensions))
 
     @property
-    def main_loop(self):
+    def main_loop(self) -> Any:
         return super().main_loop
 
     @main_loop.setter
-    def main_loop(self, value):
+    def main_loop(self, value: Any) -> None:
         self._main_loop = value
         for sub in self.sub_extensions:
             sub.main_loop = value
 
-    def do(self, which_callback, *args):
+    def do(self, which_callback: str, *args: Any) -> None:
         pass

@@ -5,21 +5,29 @@
 the training batches, computed by the training function itself.
 """
 import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from pytensor.graph.basic import Variable
 
 from blocks.algorithms import UpdatesAlgorithm
 from blocks.extensions.base import SimpleExtension, TrainingExtension
 from blocks.monitoring.aggregation import MonitoredQuantity, take_last
-from blocks.monitoring.evaluators import (AggregationBuffer,
-                                          DatasetEvaluator,
-                                          MonitoredQuantityBuffer,
-                                          _validate_variable_names)
+from blocks.monitoring.evaluators import (
+    AggregationBuffer,
+    DatasetEvaluator,
+    MonitoredQuantityBuffer,
+    _validate_variable_names,
+)
 
 logger = logging.getLogger(__name__)
 
-__all__ = ['SEPARATOR', 'MonitoringExtension', 'DataStreamMonitoring',
-           'TrainingDataMonitoring']
+__all__ = [
+    'SEPARATOR',
+    'DataStreamMonitoring',
+    'MonitoringExtension',
+    'TrainingDataMonitoring',
+]
 
 SEPARATOR = '_'
 
@@ -41,7 +49,8 @@ CAN_NOT_MONITOR = (
     "MonitoredQuantity objects (a Python-side statistic)")
 
 
-def _check_sources(extension_name, required_inputs, data_stream):
+def _check_sources(extension_name: str, required_inputs: Iterable[Any],
+                   data_stream: Any) -> None:
     """Fail clearly if the stream does not provide the required inputs."""
     sources = getattr(data_stream, 'sources', None)
     if sources is None:
@@ -75,7 +84,7 @@ class MonitoringExtension(TrainingExtension):
     SEPARATOR = SEPARATOR
 
     def __init__(self, prefix: str | None = None, suffix: str | None = None,
-                 **kwargs):
+                 **kwargs: Any):
         for argument, value in (('prefix', prefix), ('suffix', suffix)):
             if value is not None and not isinstance(value, str):
                 raise ValueError(f"{argument} must be a string or None, got "
@@ -84,19 +93,21 @@ class MonitoringExtension(TrainingExtension):
         self.prefix = prefix
         self.suffix = suffix
 
-    def _record_name(self, name):
+    def _record_name(self, name: str) -> str:
         """The record name for a variable name."""
         if not isinstance(name, str):
-            raise ValueError("record name must be a string")
+            # ValueError, not TypeError: the reference's API.
+            raise ValueError("record name must be a string")  # noqa: TRY004
         return self.SEPARATOR.join(
             [morpheme for morpheme in [self.prefix, name, self.suffix]
              if morpheme is not None])
 
-    def record_name(self, variable):
+    def record_name(self, variable: Any) -> str:
         """The record name for a variable."""
         return self._record_name(variable.name)
 
-    def add_records(self, log, record_tuples):
+    def add_records(self, log: Any,
+                    record_tuples: Iterable[tuple[Any, Any]]) -> None:
         """Helper function to add monitoring records to the log."""
         row = log.current_row
         for name, value in record_tuples:
@@ -143,14 +154,15 @@ class DataStreamMonitoring(SimpleExtension, MonitoringExtension):
 
     """
 
-    def __init__(self, variables, data_stream, updates=None, **kwargs):
+    def __init__(self, variables: Sequence[Any], data_stream: Any,
+                 updates: Any = None, **kwargs: Any):
         kwargs.setdefault("after_epoch", True)
         kwargs.setdefault("before_first_epoch", True)
         super().__init__(**kwargs)
         self._evaluator = DatasetEvaluator(variables, updates)
         self.data_stream = data_stream
 
-    def dispatch(self, callback_invoked, *from_main_loop):
+    def dispatch(self, callback_invoked: str, *from_main_loop: Any) -> None:
         if callback_invoked == 'before_training':
             self._prepare()
         super().dispatch(callback_invoked, *from_main_loop)
@@ -159,13 +171,13 @@ class DataStreamMonitoring(SimpleExtension, MonitoringExtension):
         return (callback_name == 'before_training'
                 or self._has_condition_for(callback_name))
 
-    def _prepare(self):
+    def _prepare(self) -> None:
         """Check the stream's sources and compile, before training."""
         _check_sources(f"DataStreamMonitoring({self.name!r})",
                        self._evaluator.required_inputs, self.data_stream)
         self._evaluator.compile()
 
-    def do(self, callback_name, *args):
+    def do(self, callback_name: str, *args: Any) -> None:
         """Write the values of monitored variables to the log."""
         logger.info("Monitoring on auxiliary data started")
         value_dict = self._evaluator.evaluate(self.data_stream)
@@ -217,7 +229,7 @@ class TrainingDataMonitoring(SimpleExtension, MonitoringExtension):
 
     """
 
-    def __init__(self, variables, **kwargs):
+    def __init__(self, variables: Sequence[Any], **kwargs: Any):
         if kwargs.get('before_training', True) is False:
             raise ValueError(
                 "TrainingDataMonitoring must run before training (it wires "
@@ -235,7 +247,9 @@ class TrainingDataMonitoring(SimpleExtension, MonitoringExtension):
             elif isinstance(variable_or_not, MonitoredQuantity):
                 quantities.append(variable_or_not)
             else:
-                raise ValueError(CAN_NOT_MONITOR.format(item=variable_or_not))
+                # ValueError, not TypeError: the reference's API.
+                raise ValueError(  # noqa: TRY004
+                    CAN_NOT_MONITOR.format(item=variable_or_not))
         # Variables and quantities share the log: their names must differ.
         _validate_variable_names(variables_ + quantities)
 
@@ -250,10 +264,12 @@ class TrainingDataMonitoring(SimpleExtension, MonitoringExtension):
         self._variables = AggregationBuffer(variables_, use_take_last=True)
         self._last_time_called = -1
 
-    def _wire_into_algorithm(self):
+    def _wire_into_algorithm(self) -> None:
         algorithm = self.main_loop.algorithm
         if not isinstance(algorithm, UpdatesAlgorithm):
-            raise ValueError(NOT_UPDATES_ALGORITHM.format(algorithm=algorithm))
+            # ValueError, not TypeError: the reference's API.
+            raise ValueError(  # noqa: TRY004
+                NOT_UPDATES_ALGORITHM.format(algorithm=algorithm))
         _check_sources(
             f"TrainingDataMonitoring({self.name!r})",
             self._variables.inputs + self._non_variables.inputs,
@@ -267,7 +283,7 @@ class TrainingDataMonitoring(SimpleExtension, MonitoringExtension):
         self._required_for_non_variables._readout_and_reset()
         self._non_variables.initialize_quantities()
 
-    def do(self, callback_name, *args):
+    def do(self, callback_name: str, *args: Any) -> None:
         """Initializes the buffer or commits the values to the log.
 
         What this method does depends on from what callback it is called
@@ -284,7 +300,7 @@ class TrainingDataMonitoring(SimpleExtension, MonitoringExtension):
         if callback_name == 'before_training':
             self._wire_into_algorithm()
             return
-        data, args = self.parse_args(callback_name, args)
+        _, args = self.parse_args(callback_name, args)
         just_aggregate = args == ('just_aggregate',)
         quantities = self._non_variables.quantities
         if just_aggregate and not quantities:

@@ -1,4 +1,7 @@
 """Predicates on the log for :meth:`SimpleExtension.add_condition`."""
+from typing import Any
+
+from blocks.extensions.protocol import record_notified
 
 
 class OnLogRecord:
@@ -24,12 +27,12 @@ class OnLogRecord:
     def __init__(self, record_name: str):
         self.record_name = record_name
 
-    def __call__(self, log):
-        return bool(log.current_row.get(self.record_name, False))
+    def __call__(self, log: Any) -> bool:
+        return record_notified(log.current_row, self.record_name)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return (type(other) is type(self)
                 and other.record_name == self.record_name)
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash((type(self), self.record_name))

@@ -9,12 +9,11 @@ share lives in :class:`LogRecordWatcher`.
 """
 import difflib
 import warnings
+from typing import Any
 
-__all__ = ['LogRecordWatcher', 'OnNewBestNotSaved']
+from blocks.extensions.protocol import SAVED_TO, record_notified
 
-# The record `Checkpoint` writes its destinations to (log protocol, see
-# `blocks.extensions.saveload.SAVED_TO`).
-SAVED_TO = 'saved_to'
+__all__ = ['LogRecordWatcher', 'OnNewBestNotSaved', 'cost_record_names']
 
 RECORD_NEVER_SEEN = (
     "{watcher}: the log record {record!r} has not appeared in the log during "
@@ -25,6 +24,26 @@ RECORD_NEVER_SEEN = (
     "loop's extensions. If the "
     "record is written less often than once per epoch (e.g. validation "
     "every few epochs), this warning is harmless.")
+
+
+def cost_record_names(main_loop: Any) -> tuple[str, ...]:
+    """The names under which the training cost may be logged.
+
+    The name of the algorithm's ``cost`` variable (``'cost'`` if it has
+    none), unprefixed and with the prefix and suffix of each monitoring
+    extension of the main loop (``train_cost`` for
+    ``TrainingDataMonitoring(..., prefix='train')``).
+    """
+    cost = getattr(main_loop.algorithm, 'cost', None)
+    cost_name = getattr(cost, 'name', None) or 'cost'
+    names = {cost_name}
+    for extension in main_loop.extensions:
+        # Monitoring extensions, recognised without importing them (they
+        # need PyTensor).
+        record_name = getattr(extension, '_record_name', None)
+        if record_name is not None:
+            names.add(record_name(cost_name))
+    return tuple(sorted(names))
 
 
 class LogRecordWatcher:
@@ -45,7 +64,7 @@ class LogRecordWatcher:
     """
 
     def __init__(self, watched_record: str, *,
-                 warn_if_never_seen: bool = False, **kwargs):
+                 warn_if_never_seen: bool = False, **kwargs: Any):
         if not isinstance(watched_record, str) or not watched_record:
             raise ValueError(f"the name of the log record to watch must be a "
                              f"non-empty string, got {watched_record!r}")
@@ -55,7 +74,7 @@ class LogRecordWatcher:
         self._never_seen_reported = False
         super().__init__(**kwargs)
 
-    def watched_value(self, log):
+    def watched_value(self, log: Any) -> Any:
         """The watched record in the current row, ``None`` if absent."""
         value = log.current_row.get(self.watched_record)
         if value is not None:
@@ -67,11 +86,17 @@ class LogRecordWatcher:
             self._warn_never_seen(log)
         return value
 
-    def watched_record_in_row(self, log) -> bool:
-        """Whether the current row has the watched record (any value)."""
-        return self.watched_record in log.current_row
+    def watched_record_notified(self, log: Any) -> bool:
+        """Whether the current row notifies the watched record.
 
-    def _warn_never_seen(self, log):
+        See :func:`~blocks.extensions.protocol.record_notified`.
+        """
+        notified = record_notified(log.current_row, self.watched_record)
+        if notified:
+            self._watched_record_seen = True
+        return notified
+
+    def _warn_never_seen(self, log: Any) -> None:
         # Not every row: a first epoch can be long and SQLite rows are read
         # one query each. `get`: reading a missing row of a `TrainingLog`
         # would create it.
@@ -109,19 +134,19 @@ class OnNewBestNotSaved(LogRecordWatcher):
 
     """
 
-    def __init__(self, notification_name: str, path):
+    def __init__(self, notification_name: str, path: Any):
         super().__init__(notification_name)
         self.path = path
 
-    def __call__(self, log):
-        if not self.watched_value(log):
+    def __call__(self, log: Any) -> bool:
+        if not self.watched_record_notified(log):
             return False
         return self.path not in (log.current_row.get(SAVED_TO) or ())
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return (type(other) is type(self)
                 and other.watched_record == self.watched_record
                 and other.path == self.path)
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash((type(self), self.watched_record, self.path))

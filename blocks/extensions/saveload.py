@@ -6,7 +6,8 @@ and why checkpoints are written atomically.
 import logging
 import os
 
-from blocks.extensions.base import SimpleExtension, TrainingExtension
+from blocks.extensions.base import SimpleExtension
+from blocks.extensions.protocol import LOADED_FROM, SAVED_TO
 from blocks.serialization import (copy_file, dump_and_add_to_dump, load,
                                   load_parameters, secure_dump)
 from blocks.serialization.atomic import check_destination
@@ -15,9 +16,6 @@ from blocks.serialization.training_state import restore_algorithm_state
 from blocks.utils.utils import reraise_as
 
 logger = logging.getLogger(__name__)
-
-LOADED_FROM = "loaded_from"
-SAVED_TO = "saved_to"
 
 #: Callbacks in which :class:`Checkpoint` checks that it can write its
 #: paths, whatever its triggers: before anything is trained, and when a
@@ -334,7 +332,7 @@ class Load(SimpleExtension):
                         loaded_main_loop.iteration_state)
                     self._saved_algorithm = loaded_main_loop.algorithm
                     # Be dispatched every callback until it is restored.
-                    TrainingExtension.dispatch_generation += 1
+                    self.conditions_changed()
 
     def _check_parameters(self, model, parameters):
         expected = model.get_parameter_dict()
@@ -375,7 +373,7 @@ class Load(SimpleExtension):
 
     def _restore_algorithm_state(self):
         saved_algorithm, self._saved_algorithm = self._saved_algorithm, None
-        TrainingExtension.dispatch_generation += 1
+        self.conditions_changed()
         main_loop = self.main_loop
         # The parameters were loaded by name already.
         skip = ()

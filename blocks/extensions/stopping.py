@@ -1,15 +1,22 @@
 """Stop training when a watched quantity stops improving."""
 import logging
+from collections.abc import Callable
+from typing import Any
 
-from blocks.extensions.base import CompositeExtension, TrainingExtension
+from blocks.extensions.base import CompositeExtension
 from blocks.extensions.finish_after import FinishAfter
 from blocks.extensions.predicates import OnLogRecord
+from blocks.extensions.protocol import (
+    BEST_SO_FAR_SUFFIX,
+    PATIENCE_EPOCHS_SUFFIX,
+    PATIENCE_ITERATIONS_SUFFIX,
+)
 from blocks.extensions.record_watch import LogRecordWatcher, OnNewBestNotSaved
 from blocks.extensions.training import TrackTheBest
 
 logger = logging.getLogger(__name__)
 
-__all__ = ['FinishIfNoImprovementAfter', 'EarlyStopping']
+__all__ = ['EarlyStopping', 'FinishIfNoImprovementAfter']
 
 CHECKPOINT_BEFORE_EARLY_STOPPING = (
     "%s: the checkpoint extension %s runs before this extension in the main "
@@ -26,8 +33,9 @@ class FinishIfNoImprovementAfter(LogRecordWatcher, FinishAfter):
     ----------
     notification_name : str
         The name of the log record to look for which indicates a new best
-        performer has been found. Note that the value of this record is not
-        inspected.
+        performer has been found: a row notifies it when the record is
+        there with a true value (see
+        :func:`~blocks.extensions.protocol.record_notified`).
     iterations : int, optional
         The number of iterations to wait for a new best. Exactly one of
         `iterations` or `epochs` must be not ``None`` (default).
@@ -60,7 +68,7 @@ class FinishIfNoImprovementAfter(LogRecordWatcher, FinishAfter):
 
     def __init__(self, notification_name: str, iterations: int | None = None,
                  epochs: int | None = None,
-                 patience_log_record: str | None = None, **kwargs):
+                 patience_log_record: str | None = None, **kwargs: Any):
         if (epochs is None) == (iterations is None):
             raise ValueError("Need exactly one of epochs or iterations "
                              "to be specified")
@@ -77,22 +85,22 @@ class FinishIfNoImprovementAfter(LogRecordWatcher, FinishAfter):
         kwargs.setdefault('after_epoch', True)
         self.last_best_iter = self.last_best_epoch = None
         if patience_log_record is None:
-            self.patience_log_record = (notification_name + '_patience' +
-                                        ('_epochs' if self.epochs is not None
-                                         else '_iterations'))
+            self.patience_log_record = notification_name + (
+                PATIENCE_EPOCHS_SUFFIX if self.epochs is not None
+                else PATIENCE_ITERATIONS_SUFFIX)
         else:
             self.patience_log_record = patience_log_record
         super().__init__(notification_name, **kwargs)
 
-    def update_best(self):
+    def update_best(self) -> None:
         """Remember the counters if the current row notifies a new best."""
         # Here mainly so we can easily subclass different criteria.
         log = self.main_loop.log
-        if self.watched_record_in_row(log):
+        if self.watched_record_notified(log):
             self.last_best_iter = log.status['iterations_done']
             self.last_best_epoch = log.status['epochs_done']
 
-    def do(self, which_callback, *args):
+    def do(self, which_callback: str, *args: Any) -> None:
         self.update_best()
         # If we haven't encountered a best yet, then we should just bail.
         if self.last_best_iter is None:
@@ -172,11 +180,14 @@ class EarlyStopping(CompositeExtension):
 
     """
 
-    def __init__(self, record_name: str, checkpoint_extension=None,
-                 checkpoint_filename=None, notification_name=None,
-                 choose_best=min, iterations=None, epochs=None, **kwargs):
+    def __init__(self, record_name: str, checkpoint_extension: Any = None,
+                 checkpoint_filename: Any = None,
+                 notification_name: str | None = None,
+                 choose_best: Callable[[Any, Any], Any] = min,
+                 iterations: int | None = None, epochs: int | None = None,
+                 **kwargs: Any):
         if notification_name is None:
-            notification_name = record_name + '_best_so_far'
+            notification_name = record_name + BEST_SO_FAR_SUFFIX
         kwargs.setdefault('after_epoch', True)
         tracking_ext = TrackTheBest(record_name, notification_name,
                                     choose_best=choose_best, **kwargs)
@@ -204,7 +215,7 @@ class EarlyStopping(CompositeExtension):
         kwargs.setdefault('before_training', True)
         super().__init__([tracking_ext, stopping_ext], **kwargs)
 
-    def do(self, which_callback, *args):
+    def do(self, which_callback: str, *args: Any) -> None:
         if which_callback == 'before_training' and self.checkpoint_extension:
             if self.checkpoint_extension not in self.main_loop.extensions:
                 logger.info('%s: checkpoint extension %s not in main loop '
@@ -215,7 +226,7 @@ class EarlyStopping(CompositeExtension):
                 self.sub_extensions.append(self.checkpoint_extension)
                 # The main loop caches which extensions respond to which
                 # callbacks: the checkpoint's conditions are new to it.
-                TrainingExtension.dispatch_generation += 1
+                self.conditions_changed()
             else:
                 exts = self.main_loop.extensions
                 if exts.index(self.checkpoint_extension) < exts.index(self):

@@ -1,5 +1,6 @@
 """Time spent training and reading data, written to the log."""
 import datetime
+from typing import Any
 
 from blocks.extensions.base import SimpleExtension
 
@@ -29,7 +30,7 @@ class Timing(SimpleExtension):
     ``profile`` configuration (e.g. by setting ``BLOCKS_PROFILE=true``).
     """
 
-    def __init__(self, prefix="", **kwargs):
+    def __init__(self, prefix: str = "", **kwargs: Any):
         kwargs.setdefault('before_first_epoch', True)
         kwargs.setdefault('after_epoch', True)
         super().__init__(**kwargs)
@@ -40,7 +41,7 @@ class Timing(SimpleExtension):
                         'epoch': {'train': 0, 'read_data': 0}}
         self.previous_index = {'batch': 0, 'epoch': 0}
 
-    def do(self, which_callback, *args):
+    def do(self, which_callback: str, *args: Any) -> None:
         current_row = self.main_loop.log.current_row
         profile = self.main_loop.profile.total
 
@@ -101,8 +102,8 @@ class Timestamp(SimpleExtension):
 
     DEFAULT_LOG_RECORD = 'timestamp'
 
-    def __init__(self, log_record=DEFAULT_LOG_RECORD, separator=' ',
-                 **kwargs):
+    def __init__(self, log_record: str = DEFAULT_LOG_RECORD,
+                 separator: str = ' ', **kwargs: Any):
         self.log_record = log_record
         self.separator = separator
         default_callbacks = ['before_training', 'after_epoch', 'on_error',
@@ -112,6 +113,19 @@ class Timestamp(SimpleExtension):
             kwargs.setdefault(callback, True)
         super().__init__(**kwargs)
 
-    def do(self, *args):
-        self.main_loop.log.current_row[self.log_record] = get_timestamp(
-            self.separator)
+    def do(self, *args: Any) -> None:
+        self.main_loop.log.current_row[self.log_record] = (
+            self.get_timestamp())
+
+    def get_timestamp(self) -> str:
+        """The timestamp to write; override it to write another one.
+
+        Examples
+        --------
+        >>> class Hour(Timestamp):
+        ...     def get_timestamp(self):
+        ...         return super().get_timestamp()[:13]
+        >>> len(Hour(separator='T').get_timestamp())
+        13
+        """
+        return get_timestamp(self.separator)

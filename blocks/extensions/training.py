@@ -1,10 +1,13 @@
 """Extensions that adjust training: schedules and best-value tracking."""
 import inspect
 import logging
+from collections.abc import Callable
+from typing import Any, cast
 
 import numpy
 
 from blocks.extensions.base import SimpleExtension
+from blocks.extensions.protocol import BEST_PREFIX, BEST_SO_FAR_SUFFIX
 from blocks.extensions.record_watch import LogRecordWatcher
 
 logger = logging.getLogger(__name__)
@@ -81,8 +84,8 @@ class SharedVariableModifier(SimpleExtension):
 
     """
 
-    def __init__(self, parameter, function, num_args: int | None = None,
-                 **kwargs):
+    def __init__(self, parameter: Any, function: Callable[..., Any] | None,
+                 num_args: int | None = None, **kwargs: Any):
         kwargs.setdefault("after_batch", True)
         super().__init__(**kwargs)
         if function is not None and not callable(function):
@@ -100,24 +103,26 @@ class SharedVariableModifier(SimpleExtension):
             self._check_arity()
 
     @property
-    def num_args(self):
+    def num_args(self) -> int:
         if self._num_args is None:
             # Upstream counts `inspect.getargspec(function).args`, i.e. the
             # named positional parameters, defaulted ones included.
             # `signature` also leaves out a bound method's `self` (which
             # getargspec counted, so that upstream called one-argument
             # methods with two arguments).
-            parameters = inspect.signature(self._function).parameters
+            function = cast(Callable[..., Any], self._function)
+            parameters = inspect.signature(function).parameters
             self._num_args = sum(
                 parameter.kind in (parameter.POSITIONAL_ONLY,
                                    parameter.POSITIONAL_OR_KEYWORD)
                 for parameter in parameters.values())
         return self._num_args
 
-    def _check_arity(self):
+    def _check_arity(self) -> None:
         """Fail now, not at the first batch, if the function can't run."""
         try:
-            signature = inspect.signature(self._function)
+            signature = inspect.signature(
+                cast(Callable[..., Any], self._function))
         except (TypeError, ValueError):
             # Some builtins have no signature: call them and see.
             return
@@ -130,10 +135,10 @@ class SharedVariableModifier(SimpleExtension):
             raise ValueError(WRONG_ARITY.format(
                 n=n, what=what, signature=signature, error=error)) from error
 
-    def function(self, *args):
-        return self._function(*args)
+    def function(self, *args: Any) -> Any:
+        return cast(Callable[..., Any], self._function)(*args)
 
-    def do(self, which_callback, *args):
+    def do(self, which_callback: str, *args: Any) -> None:
         iterations_done = self.main_loop.log.status['iterations_done']
         if self.num_args == 1:
             new_value = self.function(iterations_done)
@@ -192,20 +197,20 @@ class TrackTheBest(LogRecordWatcher, SimpleExtension):
     """
 
     def __init__(self, record_name: str, notification_name: str | None = None,
-                 choose_best=min, **kwargs):
+                 choose_best: Callable[[Any, Any], Any] = min, **kwargs: Any):
         if not callable(choose_best):
             raise TypeError(f"choose_best must be a callable such as min or "
                             f"max, got {choose_best!r}")
         self.record_name = record_name
         if not notification_name:
-            notification_name = record_name + "_best_so_far"
+            notification_name = record_name + BEST_SO_FAR_SUFFIX
         self.notification_name = notification_name
-        self.best_name = "best_" + record_name
+        self.best_name = BEST_PREFIX + record_name
         self.choose_best = choose_best
         kwargs.setdefault("after_epoch", True)
         super().__init__(record_name, warn_if_never_seen=True, **kwargs)
 
-    def do(self, which_callback, *args):
+    def do(self, which_callback: str, *args: Any) -> None:
         log = self.main_loop.log
         current_value = self.watched_value(log)
         if current_value is None:

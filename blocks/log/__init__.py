@@ -2,13 +2,20 @@
 
 Two backends store a log: ``'python'`` (:class:`TrainingLog`, in memory,
 saved by pickling) and ``'sqlite'`` (:class:`SQLiteLog`, in a database file
-that other processes can read while training runs).
+that other processes can read while training runs). :func:`list_runs`,
+:func:`read_rows`, :func:`read_dataframe` and :func:`follow_rows` read the
+runs of an SQLite log database, as the ``blocks-log`` command does.
 """
 from blocks.log.log import TrainingLog, TrainingLogBase
-from blocks.log.sqlite import SQLiteLog
+from blocks.log.reading import (NotALogError, Run, UnknownRecordError,
+                                follow_rows, list_runs, read_dataframe,
+                                read_rows)
+from blocks.log.sqlite import SQLiteLog, UnknownRunError
 
-__all__ = ['BACKENDS', 'SQLiteLog', 'TrainingLog', 'TrainingLogBase',
-           'get_backend']
+__all__ = ['BACKENDS', 'NotALogError', 'Run', 'SQLiteLog', 'TrainingLog',
+           'TrainingLogBase', 'UnknownRecordError', 'UnknownRunError',
+           'follow_rows', 'get_backend', 'list_runs', 'read_dataframe',
+           'read_rows']
 
 #: The log classes by backend name (``config.log_backend``).
 BACKENDS = {

@@ -1,11 +1,10 @@
 """Tests of the extensions that ship with blocks.extensions."""
 import datetime
-import pickle
 
 import pytest
 
-from blocks.extensions import (FinishAfter, Printing, ProgressBar, Timestamp,
-                               Timing)
+from blocks.extensions import (FinishAfter, Printing, ProgressBar,
+                               Timestamp, Timing)
 from blocks.extensions.predicates import OnLogRecord
 from blocks.log import TrainingLog
 from blocks.main_loop import MainLoop
@@ -137,10 +136,22 @@ def test_progress_bar_runs_with_and_without_known_length(scheme, capsys):
     assert 'Epoch 0, step' in err and 'Epoch 1, step' in err
 
 
-def test_progress_bar_pickles_without_its_bar(capsys):
-    bar = ProgressBar()
-    bar.main_loop = MainLoop(MockAlgorithm(), ListStream([1, 2]))
-    bar.before_epoch()
-    bar.before_batch({'data': 1})
-    assert bar.bar is not None
-    assert pickle.loads(pickle.dumps(bar)).bar is None
+def test_timestamp_subclass_overrides_get_timestamp():
+    class Fixed(Timestamp):
+        def get_timestamp(self):
+            return 'fixed ' + self.separator
+
+    main_loop = MainLoop(MockAlgorithm(), ListStream(range(2)),
+                         extensions=[Fixed(separator='T', log_record='when'),
+                                     FinishAfter(after_n_epochs=1)])
+    main_loop.run()
+    assert main_loop.log[0]['when'] == 'fixed T'
+    assert main_loop.log[2]['when'] == 'fixed T'
+
+
+def test_timestamp_default_is_now_in_iso_format():
+    before = datetime.datetime.now()
+    stamp = Timestamp(separator='T').get_timestamp()
+    after = datetime.datetime.now()
+    assert before <= datetime.datetime.fromisoformat(stamp) <= after
+    assert stamp[10] == 'T'

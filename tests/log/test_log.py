@@ -11,7 +11,8 @@ from blocks.log import (BACKENDS, SQLiteLog, TrainingLog, TrainingLogBase,
 def test_new_log_has_a_seeded_status_and_a_uuid():
     log = TrainingLog()
     assert log.status == {'iterations_done': 0, 'epochs_done': 0,
-                          '_epoch_ends': [], 'resumed_from': None}
+                          '_epoch_ends': [], 'resumed_from': None,
+                          'run_id': log.h_uuid}
     assert isinstance(log.uuid, UUID)
     assert log.h_uuid == log.uuid.hex
 
@@ -66,6 +67,7 @@ def test_resume_switches_uuid_and_keeps_status():
     assert log.h_uuid != old
     assert log.status['iterations_done'] == 7
     assert log.status['resumed_from'] == old
+    assert log.run_id == old
 
 
 def test_flush_is_a_no_op_for_the_python_backend():

@@ -12,12 +12,12 @@ import numpy
 import pytest
 
 import blocks
-import blocks.log.sqlite as sqlite_module
+import blocks.log.sqlite.buffer as sqlite_module
 from blocks.config import config
 from blocks.log import SQLiteLog
 from blocks.log.sqlite import (ANCESTORS_QUERY, LARGE_BLOB_WARNING,
-                               SQLiteEntry, SQLiteStatus, adapt_ndarray,
-                               adapt_obj)
+                               PickledValueError, SQLiteEntry, SQLiteStatus,
+                               UnknownRunError)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(blocks.__file__)))
 
@@ -73,7 +73,9 @@ def reopen(log):
 
 def test_new_log_has_a_seeded_status(log):
     assert dict(log.status) == {'iterations_done': 0, 'epochs_done': 0,
-                                '_epoch_ends': [], 'resumed_from': None}
+                                '_epoch_ends': [], 'resumed_from': None,
+                                'run_id': log.h_uuid}
+    assert log.run_id == log.h_uuid
     assert isinstance(log.status, SQLiteStatus)
     assert log.h_uuid == log.uuid.hex
 
@@ -127,7 +129,7 @@ def test_status_is_a_mutable_mapping_raising_key_error(log):
     assert 'extra' in log.status
     del log.status['extra']
     assert 'extra' not in log.status
-    assert len(log.status) == 4
+    assert len(log.status) == 5
 
 
 def test_true_reads_back_as_one(log):
@@ -148,7 +150,11 @@ def test_true_reads_back_as_one(log):
     (numpy.bool_(True), numpy.bool_(True)), ([1, 'a', None], [1, 'a', None]),
     ((1, 2.5), (1, 2.5)), ({'a': [1, 2]}, {'a': [1, 2]}),
     (('saved', 'to'), ('saved', 'to')), (float('nan'), None),
-    (pickle.dumps({'x': 1}), {'x': 1}),
+    (b'raw bytes', b'raw bytes'), (1 + 2j, 1 + 2j),
+    ({(1, 'a'): [(2.5, None)], 3: {'x': True}},
+     {(1, 'a'): [(2.5, None)], 3: {'x': True}}),
+    (numpy.str_('abc'), 'abc'),
+    (numpy.datetime64('2020-01-02'), numpy.datetime64('2020-01-02')),
 ])
 def test_values_read_back_as_sqlite_stores_them(log, value, expected):
     log[0]['v'] = value
@@ -160,12 +166,69 @@ def test_values_read_back_as_sqlite_stores_them(log, value, expected):
         assert read == expected
 
 
-def test_bytes_are_unpickled_on_read_so_raw_bytes_do_not_round_trip(log):
-    log[0]['raw'] = b'not a pickle'
-    with pytest.raises(pickle.UnpicklingError):
-        log[0]['raw']
+class Exploit:
+    """Unpickling it runs code: it leaves a file behind."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return open, (self.path, 'w')
+
+
+@pytest.mark.parametrize('where', ['entries', 'status'])
+@pytest.mark.parametrize('framing', ['blocks', 'reference'])
+def test_reading_a_crafted_log_runs_no_code(log, tmp_path, where, framing):
+    victim = tmp_path / 'created_by_the_pickle'
+    payload = pickle.dumps(Exploit(str(victim)))
+    if framing == 'blocks':
+        payload = b'BLK\x00p' + payload
     log.flush()
-    assert committed(log.database)[0][3] == b'not a pickle'
+    conn = sqlite3.connect(log.database)
+    with conn:
+        if where == 'entries':
+            conn.execute('INSERT INTO entries VALUES (?, 0, ?, ?)',
+                         (log.h_uuid, 'cost', payload))
+        else:
+            conn.execute('INSERT INTO status VALUES (?, ?, ?)',
+                         (log.h_uuid, 'cost', payload))
+    conn.close()
+    reader = SQLiteLog(log.database, uuid=log.uuid)
+    source = reader[0] if where == 'entries' else reader.status
+    with pytest.raises(PickledValueError, match="allow_pickle=True"):
+        source['cost']
+    assert not victim.exists()
+    trusting = SQLiteLog(log.database, uuid=log.uuid, allow_pickle=True)
+    source = trusting[0] if where == 'entries' else trusting.status
+    source['cost']
+    assert victim.exists()
+
+
+class Opaque:
+    def __init__(self, value):
+        self.value = value
+
+
+def test_other_objects_need_allow_pickle_to_be_read_back(log):
+    log[0]['object'] = Opaque(5)
+    log[0]['list_of_float32'] = [numpy.float32(1)]
+    assert log[0]['object'].value == 5  # this process wrote it
+    reader = reopen(log)
+    for key in ('object', 'list_of_float32'):
+        with pytest.raises(PickledValueError, match=repr(key)):
+            reader[0][key]
+    assert SQLiteLog(log.database, uuid=log.uuid,
+                     allow_pickle=True)[0]['list_of_float32'] == [1.0]
+
+
+def test_safe_values_are_stored_without_pickle(log):
+    for value in (numpy.arange(3), numpy.float32(1), [1, (2, 'a')],
+                  {'a': 1}, b'x', 1j):
+        log[0]['v'] = value
+        log.flush()
+        (blob,), = committed(log.database, 'SELECT value FROM entries')
+        assert blob[:4] == b'BLK\x00' and blob[4:5] != b'p'
+        assert b'numpy' not in blob
 
 
 def test_resumed_from_blobs_are_not_unpickled(log):
@@ -201,7 +264,8 @@ def test_arrays_round_trip_losslessly(log, array):
     if array.size:
         array[...] = array.flat[-1]  # mutated after the write
     log.flush()
-    for read in (log[0]['array'], reopen(log)[0]['array']):
+    reader = SQLiteLog(log.database, uuid=log.uuid, allow_pickle=True)
+    for read in (log[0]['array'], reader[0]['array']):
         assert type(read) is numpy.ndarray
         assert read.dtype == original.dtype
         assert read.shape == original.shape
@@ -218,14 +282,6 @@ def test_read_values_are_copies(log):
     log[0]['d'] = {'a': [1]}
     log[0]['d']['a'].append(2)
     assert log[0]['d'] == {'a': [1]}
-
-
-def test_adapters_pickle_objects_and_float_0d_arrays():
-    assert adapt_ndarray(numpy.array(3.5)) == 3.5
-    blob = adapt_ndarray(numpy.arange(3))
-    assert isinstance(blob, memoryview)
-    assert numpy.array_equal(pickle.loads(blob), numpy.arange(3))
-    assert pickle.loads(adapt_obj([1, 2])) == [1, 2]
 
 
 def test_large_blob_warns_once(log, monkeypatch):
@@ -312,7 +368,9 @@ def test_pickling_resumes_the_live_log(log):
     assert dict(log[5]) == {'live': 1}
     assert dict(copy[5]) == {'copy': 1}
     assert dict(copy.status) == {'iterations_done': 3, 'epochs_done': 0,
-                                 '_epoch_ends': [], 'resumed_from': None}
+                                 '_epoch_ends': [], 'resumed_from': None,
+                                 'run_id': old}
+    assert copy.run_id == log.run_id == old
 
 
 def test_pickling_commits_buffered_writes_first(clock, log):
@@ -352,8 +410,12 @@ def test_old_rows_are_read_back_after_leaving_memory(log, monkeypatch):
     for time in range(20):
         log[time]['t'] = time
     log.flush()
-    assert len(log._buffer.rows) <= 4
+    statements = []
+    log.conn.set_trace_callback(statements.append)
     assert [log[time]['t'] for time in range(20)] == list(range(20))
+    log.conn.set_trace_callback(None)
+    # The oldest rows left memory: they were read back from the database.
+    assert any(statement.startswith('SELECT') for statement in statements)
     assert log[25].get('t') is None
     log[3]['u'] = 'late'
     log.flush()
@@ -543,3 +605,44 @@ def test_log_reopened_by_uuid_writes_to_that_uuid(log):
     assert dict(other[0]) == {'a': 1, 'b': 2}
     other.flush()
     assert dict(reopen(log)[0]) == {'a': 1, 'b': 2}
+
+
+def test_a_reader_follows_a_run_through_checkpoints_and_resumptions(path):
+    log = SQLiteLog(path)
+    run_id = log.run_id
+    reader = SQLiteLog(path, run_id=run_id)  # opened at the start
+    for time in range(9):
+        log.status['iterations_done'] = time
+        log[time]['cost'] = float(time)
+        if time in (2, 5):
+            checkpoint = pickle.dumps(log)  # moves the live log on
+    log.flush()
+    assert list(reader) == list(range(9))
+    assert reader.status['iterations_done'] == 8
+    # The run is killed; a new process resumes it from the checkpoint
+    # written at time 5 and rewrites times 6 to 8.
+    resumed = pickle.loads(checkpoint)
+    resumed.resume()
+    for time in range(6, 8):
+        resumed.status['iterations_done'] = time
+        resumed[time]['cost'] = -float(time)
+    resumed.flush()
+    uuids = {uuid for uuid, in committed(path, 'SELECT uuid FROM status')}
+    assert len(uuids) == 4  # new, two checkpoints, resumed
+    assert {resumed.run_id, log.run_id} == {run_id}
+    assert resumed.status['run_id'] == run_id
+    assert reader.status['iterations_done'] == 7
+    assert list(reader) == list(range(8))
+    assert [reader[time]['cost'] for time in range(8)] == [
+        0.0, 1.0, 2.0, 3.0, 4.0, 5.0, -6.0, -7.0]
+    assert reader.uuid == resumed.uuid
+
+
+def test_an_unknown_run_id_lists_the_closest(log):
+    log.flush()
+    with pytest.raises(UnknownRunError) as info:
+        SQLiteLog(log.database, run_id=log.run_id[:-1] + 'x')
+    assert log.run_id in str(info.value)
+    assert 'blocks-log runs' in str(info.value)
+    assert SQLiteLog(log.database, run_id=log.run_id[:6]).run_id == \
+        log.run_id
