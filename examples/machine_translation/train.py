@@ -31,8 +31,8 @@ DEFAULTS = {
     'enc_embed': 32, 'dec_embed': 32, 'enc_nhids': 64, 'dec_nhids': 64,
     'seq_len': 50, 'batch_size': 40, 'sort_k_batches': 12,
     'learning_rate': 0.002, 'step_clipping': 1.0, 'weight_scale': 0.01,
-    'finish_after': 2000, 'save_freq': 500, 'print_freq': 50,
-    'sampling_freq': 250, 'hook_samples': 2, 'bleu_val_freq': 1000,
+    'finish_after': 4000, 'save_freq': 1000, 'print_freq': 100,
+    'sampling_freq': 500, 'hook_samples': 2, 'bleu_val_freq': 1000,
     'beam_size': 5,
 }
 
