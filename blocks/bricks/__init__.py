@@ -14,6 +14,8 @@ from blocks.bricks.simple import (Linear, Bias, Maxout, LinearMaxout,
                                   NDimensionalSoftmax)
 from blocks.bricks.sequences import Sequence, FeedforwardSequence, MLP
 from blocks.bricks.wrappers import WithExtraDims
+from blocks.bricks.bn import (BatchNormalization, BatchNormalizedMLP,
+                              SpatialBatchNormalization)
 
 __all__ = ['application', 'Brick', 'lazy',
            'Activation', 'Feedforward', 'Initializable', 'LinearLike',
@@ -22,4 +24,6 @@ __all__ = ['application', 'Brick', 'lazy',
            'Logistic', 'Softplus', 'Rectifier', 'LeakyRectifier', 'Softmax',
            'NDimensionalSoftmax',
            'Sequence', 'FeedforwardSequence', 'MLP',
-           'WithExtraDims']
+           'WithExtraDims',
+           'BatchNormalization', 'SpatialBatchNormalization',
+           'BatchNormalizedMLP']

@@ -5,6 +5,8 @@ The code lives in :mod:`blocks.graph.computation_graph`,
 this module re-exports it.
 """
 from blocks.graph.annotations import add_annotation, Annotation
+from blocks.graph.bn import (apply_batch_normalization, batch_normalization,
+                             get_batch_normalization_updates)
 from blocks.graph.computation_graph import ComputationGraph
 from blocks.graph.transformations import (
     apply_dropout, apply_noise, collect_parameters)
@@ -14,5 +16,7 @@ from blocks.roles import (
 
 __all__ = ['add_annotation', 'Annotation', 'ComputationGraph',
            'apply_dropout', 'apply_noise', 'collect_parameters',
+           'apply_batch_normalization', 'batch_normalization',
+           'get_batch_normalization_updates',
            'add_role', 'has_roles', 'AUXILIARY', 'COLLECTED', 'COLLECTOR',
            'DROPOUT', 'PARAMETER']

@@ -289,7 +289,10 @@ def apply_dropout(computation_graph, variables, drop_prob: float, rng=None,
     replacements = []
     for var in variables:
         dtype = _float_dtype(var)
-        mask = rng.binomial(1, 1 - drop_prob, size=var.shape).astype(dtype)
+        # A uniform draw rather than a binomial one: every backend has it
+        # (JAX has no binomial sampler without NumPyro).
+        keep = rng.uniform(0.0, 1.0, size=var.shape) < 1 - drop_prob
+        mask = keep.astype(dtype)
         # A Python float divisor such as 0.7 would upcast float32 to float64.
         if isinstance(divisor, numbers.Real):
             var_divisor = numpy.asarray(divisor, dtype=dtype)

@@ -21,6 +21,8 @@ import tarfile
 import zipfile
 from contextlib import closing
 
+import numpy
+
 from blocks.serialization.atomic import atomic_write
 from blocks.serialization.names import (SERIALIZATION_BRICK_DELIMITER,
                                         _mangle_parameter_name, _Renamer)
@@ -96,7 +98,9 @@ def dump(object_, file_, parameters=None, use_cpickle: bool = False,
         if parameters:
             arrays = {}
             for name, parameter in _named_parameters(parameters).items():
-                array_ = parameter.container.storage[0]
+                # Host copy of a device array (JAX backend); NumPy as is.
+                array_ = parameter.container.storage[0] = numpy.asarray(
+                    parameter.container.storage[0])
                 arrays[name] = array_
                 external_objects[id(array_)] = _mangle_parameter_name(
                     parameter, name)
