@@ -16,7 +16,7 @@ With the defaults (2000 training pairs, batches of 40, dimensions 32/64,
 Adam) the training cost falls from about 21 nats per sentence to under
 0.1 in 4000 batches, and the BLEU of the 50 held-out sentences (beam 5)
 reaches 4.6, 17.5, 67.8 and 100 after 1000, 2000, 3000 and 4000 batches
-^(under 2 minutes of CPU time). ``tests/test_examples_machine_translation.py``
+(under 2 minutes of CPU time). ``tests/test_examples_machine_translation.py``
 checks a two-batch run.
 
 Modules, one job each:
