@@ -141,7 +141,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="Train an attention-based translation model (RNNsearch)"
                     " on a parallel corpus; by default a generated toy "
                     "corpus.")
-    parser.add_argument('--save-path', default='machine_translation.tar',
+    parser.add_argument('--save-path',
+                        default='blocks-demo/machine_translation/model.tar',
                         help="the checkpoint (default: %(default)s)")
     corpus = parser.add_argument_group(
         'corpus', "parallel text files, one sentence a line; without them "
