@@ -19,9 +19,10 @@ beam search, cheapest first, with their costs (negative log-likelihoods)::
     echo "abc dea" | python -m examples.reverse_words beam_search
 
 With the defaults (dimension 100, batches of 10 lines of up to 30
-characters, Adam) the training cost falls from about 60 nats per line to
-under 3 after 3000 batches, and greedy decoding then reverses over 90% of
-held-out words exactly (a few minutes on two cores). ``test_examples``
+characters, Adam, 1000 batches) the mean training cost falls from 27.8 nats
+per line over the first 250 batches to 3.05 over the last 250, and greedy
+decoding then reverses 97.5% of held-out words exactly (measured on two
+shared cores in about ten minutes). ``tests/test_examples_sequences.py``
 checks a short run.
 """
 import argparse
@@ -241,7 +242,7 @@ def build_model(dimension: int = 100, seed: int = 1) -> WordReverser:
     return reverser
 
 
-def build_main_loop(save_path: str, *, num_batches: int = 3000,
+def build_main_loop(save_path: str, *, num_batches: int = 1000,
                     dimension: int = 100, batch_size: int = 10,
                     num_lines: int = 20000, learning_rate: float = 0.002,
                     checkpoint_every: int = 500, print_every: int = 100,
@@ -328,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--save-path',
                         default='blocks-demo/reverse_words/reverse_words.tar',
                         help="the checkpoint (default: %(default)s)")
-    parser.add_argument('--num-batches', type=int, default=3000)
+    parser.add_argument('--num-batches', type=int, default=1000)
     parser.add_argument('--dimension', type=int, default=100)
     parser.add_argument('--batch-size', type=int, default=10)
     parser.add_argument('--checkpoint-every', type=int, default=500)
