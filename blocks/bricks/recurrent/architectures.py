@@ -120,7 +120,7 @@ class SimpleRecurrent(BaseRecurrent, Initializable):
 
 
 class LSTM(BaseRecurrent, Initializable):
-    u"""Long Short Term Memory.
+    """Long Short Term Memory.
 
     Every unit of an LSTM is equipped with input, forget and output gates.
     This implementation is based on code by Mohammad Pezeshki that
@@ -276,7 +276,7 @@ class LSTM(BaseRecurrent, Initializable):
 
 
 class GatedRecurrent(BaseRecurrent, Initializable):
-    u"""Gated recurrent neural network.
+    """Gated recurrent neural network.
 
     Gated recurrent neural network (GRNN) as introduced in [CvMG14]_. Every
     unit of a GRNN is equipped with update and reset gates that facilitate

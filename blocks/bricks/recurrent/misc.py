@@ -64,7 +64,7 @@ RECURRENTSTACK_SEPARATOR = '#'
 
 
 class RecurrentStack(BaseRecurrent, Initializable):
-    u"""Stack of recurrent networks.
+    """Stack of recurrent networks.
 
     Builds a stack of recurrent layers from a supplied list of
     :class:`~blocks.bricks.recurrent.BaseRecurrent` objects.
