@@ -74,7 +74,7 @@ def measure(steps: int, lines: int, profile: bool) -> dict:
                                                  start)
 
         if profile:
-            from pytensor.compile.profiling import ProfileStats
+            from pytensor.compile.debug.profiling import ProfileStats
 
             from blocks.compilation import function
             stats = ProfileStats(atexit_print=False)

@@ -38,7 +38,7 @@ class ComputationGraph:
     inputs : list of :class:`~pytensor.graph.basic.Variable`
         The inputs of the computation graph. This does not include shared
         variables and constants.
-    shared_variables : list of :class:`~pytensor.compile.sharedvalue.SharedVariable`
+    shared_variables : list of SharedVariable
         All the shared variables in the graph.
     parameters : list of :class:`~pytensor.compile.sharedvalue.SharedVariable`
         All the shared variables which have the :const:`.PARAMETER` role.
@@ -99,7 +99,7 @@ class ComputationGraph:
 
     @property
     def parameters(self):
-        """Shared variables with the :const:`.PARAMETER` role (or a subrole)."""
+        """Shared variables with the :const:`.PARAMETER` role or a subrole."""
         return [var for var in self.shared_variables
                 if has_roles(var, [PARAMETER])]
 
@@ -226,7 +226,8 @@ class ComputationGraph:
                 if has_roles(variable, [AUXILIARY]):
                     warnings.warn(
                         f"replace method was asked to replace a variable "
-                        f"({variable}) that is an auxiliary variable.")
+                        f"({variable}) that is an auxiliary variable.",
+                        stacklevel=2)
                 replacement_keys_cur.append(variable)
                 # self.variables should not contain duplicates,
                 # otherwise pop() may fail.
@@ -238,7 +239,7 @@ class ComputationGraph:
             warnings.warn(
                 f"replace method was asked to replace a variable(s) "
                 f"({list(remaining_replacements.keys())}) that is not a part "
-                f"of the computational graph.")
+                f"of the computational graph.", stacklevel=2)
 
         # Replace step-by-step in topological order
         while replacement_keys_cur:

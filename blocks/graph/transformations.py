@@ -67,15 +67,15 @@ class SharedRandomStreams:
         return value
 
     def normal(self, loc=0.0, scale=1.0, size=None, **kwargs):
-        """A normal random variable (see :func:`pytensor.tensor.random.normal`)."""
+        """A normal variable (:func:`pytensor.tensor.random.normal`)."""
         return self._draw('normal', loc, scale, size=size, **kwargs)
 
     def uniform(self, low=0.0, high=1.0, size=None, **kwargs):
-        """A uniform random variable (see :func:`pytensor.tensor.random.uniform`)."""
+        """A uniform variable (:func:`pytensor.tensor.random.uniform`)."""
         return self._draw('uniform', low, high, size=size, **kwargs)
 
     def binomial(self, n, p, size=None, **kwargs):
-        """A binomial random variable (see :func:`pytensor.tensor.random.binomial`)."""
+        """A binomial variable (:func:`pytensor.tensor.random.binomial`)."""
         return self._draw('binomial', n, p, size=size, **kwargs)
 
 
@@ -219,8 +219,9 @@ def apply_dropout(computation_graph, variables, drop_prob: float, rng=None,
         Probability of dropping out. If you want to apply the dropout
         with different probabilities for different layers, call it
         several times.
-    rng : :class:`SharedRandomStreams` or :class:`~pytensor.tensor.random.utils.RandomStream`
-        Random number generator.
+    rng : SharedRandomStreams or RandomStream
+        Random number generator: a :class:`SharedRandomStreams` or a
+        :class:`~pytensor.tensor.random.utils.RandomStream`.
     seed : int
         Random seed to be used if `rng` was not specified.
     custom_divisor : float or None, optional
