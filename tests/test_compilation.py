@@ -121,3 +121,29 @@ def test_numpy_ufuncs_return_arrays_for_scalars():
         numpy.float32(0.5))
     assert isinstance(result, numpy.ndarray)
     assert result == pytest.approx(2 * numpy.tanh(0.5))
+
+
+def test_numpy_sum_replaces_c_sum_over_innermost_axis():
+    x = tensor.tensor4('x', dtype='float32')
+    mode = Mode(linker='cvm').including(NUMPY_UFUNCS_REWRITE)
+    outputs = [x.sum(axis=(0, 2, 3)), x.sum(), x.sum(axis=0),
+               tensor.matrix('m', dtype='float32').sum(axis=1)]
+    compiled = function([x], outputs[:3], mode=mode)
+    ops = [str(node.op) for node in compiled.maker.fgraph.toposort()]
+    assert 'NumpySum{axes=[0, 2, 3]}' in ops
+    assert 'NumpySum{axes=[0, 1, 2, 3]}' in ops
+    # Not over the innermost axis (C is faster there), nor on matrices.
+    assert sum(op.startswith('NumpySum') for op in ops) == 2
+    matrix_sum = function([outputs[3].owner.inputs[0]], outputs[3],
+                          mode=mode)
+    assert not any('NumpySum' in str(node.op)
+                   for node in matrix_sum.maker.fgraph.apply_nodes)
+    value = numpy.random.RandomState(0).rand(3, 4, 5, 6).astype('float32')
+    by_loop = numpy.zeros(4)
+    for b, c, i, j in numpy.ndindex(value.shape):
+        by_loop[c] += float(value[b, c, i, j])
+    results = compiled(value)
+    assert results[0].dtype == 'float32'
+    numpy.testing.assert_allclose(results[0], by_loop, rtol=1e-6)
+    numpy.testing.assert_allclose(results[1], by_loop.sum(), rtol=1e-6)
+    numpy.testing.assert_allclose(results[2], value.sum(axis=0), rtol=1e-6)
