@@ -143,7 +143,8 @@ def benchmark_training(rounds, n_batches, warmup, n_calls):
         monitor = next(extension for extension in main_loop.extensions
                        if isinstance(extension, TrainingDataMonitoring))
         seconds = median_call_seconds(
-            lambda: monitor.dispatch(CallbackName('after_batch'), batch))
+            lambda monitor=monitor: monitor.dispatch(
+                CallbackName('after_batch'), batch))
         print(f"  {name:45s} {1e6 * seconds:8.1f} us/step  "
               f"{100 * seconds / base:5.2f}% of a step")
         callbacks[name] = seconds

@@ -1,248 +1,258 @@
-"""Training speed of one MLP step: MainLoop vs bare loop vs NumPy.
+"""Time of one training step in every backend, against PyTorch on CPU.
 
-The network is the classic MNIST MLP: 784-500-10, tanh hidden layer,
-softmax cross-entropy, plain SGD, minibatches of 100, float32. The script
-trains it in one process
-
-* through :class:`~blocks.main_loop.MainLoop` (data stream, log, profile,
-  extension dispatch),
-* by calling the very same compiled function in a bare Python loop, and
-  through ``algorithm.process_batch`` (source matching),
-* with a hand-written NumPy implementation of the same step,
-
-interleaving the measurements over several rounds so that the load from
-other processes affects all of them alike, and prints examples per second
-(best and median), the ratios, and the mode, linker and BLAS in use.
+The network is an MLP 784-500-500-10 (ReLU, softmax cross-entropy, float32,
+batches of 100), trained with SGD (``Scale``), ``Adam``, and ``Adam`` with
+dropout (p = 0.5) on both hidden layers. For every thread count asked for,
+one worker process times the compiled training function of each backend
+(blocks' default C mode, Numba, JAX), interleaving the backends over several
+rounds so that load from other processes affects all alike; a second worker
+runs the same steps in PyTorch (``--torch-python``, a separate environment:
+torch is no dependency of blocks) with the same number of threads. JAX
+computes asynchronously: every measurement ends by reading the parameters
+back, which waits for it.
 
 Usage::
 
-    python benchmarks/training_step.py [--rounds 5] [--batches 100]
-        [--linker default|cvm|numba|py] [--compare-linkers] [--profile]
+    python benchmarks/training_step.py [--threads 1 2] [--steps 30]
+        [--rounds 5] [--backends default numba jax]
+        [--rules sgd adam adam_dropout] [--torch-python PATH]
+        [--clock wall|cpu] [--profile]
 
-``--compare-linkers`` also times the bare loop for every linker (and the
-C linker without BLAS) in the same process. ``--profile`` prints PyTensor's
-per-op profile of the training function. Set ``OPENBLAS_NUM_THREADS=1`` on
-a shared machine: a busy CPU makes multi-threaded BLAS many times slower.
+``--clock cpu`` measures the CPU time of the process instead of wall time:
+on a machine that other jobs load it counts only the time the step really
+computes (with one thread; with more it sums them). ``--profile`` prints
+PyTensor's per-node profile of the default mode's Adam step (one thread).
+Prints milliseconds per step (the best round's mean) and the ratio
+PyTorch time / blocks time: above 1 means blocks is faster.
 """
 import argparse
-import statistics
+import json
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-import numpy
-import pytensor
-
-# Run from a checkout without installing blocks.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-# Before any variable is built: bricks create parameters of floatX.
-pytensor.config.floatX = 'float32'
-
-from pytensor import tensor  # noqa: E402
-from pytensor.compile.mode import Mode, get_mode  # noqa: E402
-
-from blocks.algorithms import GradientDescent, Scale  # noqa: E402
-from blocks.bricks import MLP, Softmax, Tanh  # noqa: E402
-from blocks.compilation import configure_blas, describe  # noqa: E402
-from blocks.data.datasets import IterableDataset  # noqa: E402
-from blocks.data.streams import DataStream  # noqa: E402
-from blocks.extensions import FinishAfter  # noqa: E402
-from blocks.graph import ComputationGraph  # noqa: E402
-from blocks.initialization import Constant, IsotropicGaussian  # noqa: E402
-from blocks.main_loop import MainLoop  # noqa: E402
-
-DIMS = [784, 500, 10]
-BATCH_SIZE = 100
-LEARNING_RATE = 0.1
+ROOT = Path(__file__).resolve().parents[1]
+DIMS = [784, 500, 500, 10]
+BATCH = 100
+RULES = ('sgd', 'adam', 'adam_dropout')
+BACKENDS = ('default', 'numba', 'jax')
+TORCH_PYTHON = '/work/torchvenv/bin/python'
 
 
-def linker_mode(name):
-    """A PyTensor mode for a ``--linker`` name (``None``: blocks' default)."""
-    return {'default': None,
-            'cvm': Mode(linker='cvm'),
-            'numba': get_mode('NUMBA'),
-            # Without fusion, Python thunks call NumPy ufuncs instead of
-            # looping over elements in Python.
-            'py': Mode(linker='py').excluding('fusion')}[name]
+def thread_environment(threads: int) -> dict:
+    """Environment variables that limit every library to `threads`."""
+    value = str(threads)
+    return dict(
+        os.environ, PYTHONPATH=str(ROOT), OPENBLAS_NUM_THREADS=value,
+        OMP_NUM_THREADS=value, MKL_NUM_THREADS=value,
+        NUMBA_NUM_THREADS=value,
+        XLA_FLAGS=(f'--xla_cpu_multi_thread_eigen={threads > 1} '
+                   f'intra_op_parallelism_threads={value}'))
 
 
-def make_batches(n_batches, seed=1):
+def make_batches(n_batches: int, seed: int = 1):
+    import numpy
     rng = numpy.random.RandomState(seed)
-    features = rng.rand(n_batches, BATCH_SIZE, DIMS[0]).astype('float32')
-    targets = rng.randint(0, DIMS[-1], (n_batches, BATCH_SIZE))
-    return list(features), list(targets.astype('int64'))
+    features = rng.rand(n_batches, BATCH, DIMS[0]).astype('float32')
+    targets = rng.randint(0, DIMS[-1], (n_batches, BATCH)).astype('int64')
+    return features, targets
 
 
-def build_algorithm(mode):
-    features = tensor.matrix('features')
+def build_step(rule: str, backend: str, profile: bool = False):
+    """Blocks' compiled training function and its parameters."""
+    from pytensor import tensor
+
+    from blocks.algorithms import Adam, GradientDescent, Scale
+    from blocks.bricks import MLP, Rectifier, Softmax
+    from blocks.compilation import backend_mode
+    from blocks.filter import VariableFilter
+    from blocks.graph import ComputationGraph, apply_dropout
+    from blocks.initialization import Constant, IsotropicGaussian
+    from blocks.roles import OUTPUT
+
+    features = tensor.matrix('features', dtype='float32')
     targets = tensor.lvector('targets')
-    mlp = MLP([Tanh(), None], DIMS, weights_init=IsotropicGaussian(0.01),
-              biases_init=Constant(0))
+    mlp = MLP([Rectifier(), Rectifier(), None], DIMS,
+              weights_init=IsotropicGaussian(0.05), biases_init=Constant(0),
+              seed=1)
     mlp.initialize()
     cost = Softmax().categorical_cross_entropy(
         targets, mlp.apply(features)).mean()
-    parameters = ComputationGraph(cost).parameters
-    kwargs = {} if mode is None else {'mode': mode}
-    return GradientDescent(cost=cost, parameters=parameters,
-                           step_rule=Scale(LEARNING_RATE),
-                           theano_func_kwargs=kwargs)
-
-
-class NumpyMLP:
-    """The same step written with NumPy, updating arrays in place."""
-
-    def __init__(self, seed=1):
-        rng = numpy.random.RandomState(seed)
-        self.W1 = (0.01 * rng.randn(DIMS[0], DIMS[1])).astype('float32')
-        self.b1 = numpy.zeros(DIMS[1], dtype='float32')
-        self.W2 = (0.01 * rng.randn(DIMS[1], DIMS[2])).astype('float32')
-        self.b2 = numpy.zeros(DIMS[2], dtype='float32')
-        self.rate = numpy.float32(LEARNING_RATE)
-
-    def step(self, x, y):
-        h = numpy.tanh(x @ self.W1 + self.b1)
-        logits = h @ self.W2 + self.b2
-        logits -= logits.max(axis=1, keepdims=True)
-        p = numpy.exp(logits)
-        p /= p.sum(axis=1, keepdims=True)
-        # Gradient of the mean cross-entropy with respect to the logits.
-        p[numpy.arange(len(y)), y] -= 1
-        p /= numpy.float32(len(y))
-        dh = (p @ self.W2.T) * (1 - h * h)
-        self.W2 -= self.rate * (h.T @ p)
-        self.b2 -= self.rate * p.sum(axis=0)
-        self.W1 -= self.rate * (x.T @ dh)
-        self.b1 -= self.rate * dh.sum(axis=0)
-
-
-def time_loop(run, n_examples):
-    start = time.perf_counter()
-    run()
-    return n_examples / (time.perf_counter() - start)
-
-
-def summary(rates):
-    return f"best {max(rates):9.0f}  median {statistics.median(rates):9.0f}"
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--rounds', type=int, default=5)
-    parser.add_argument('--batches', type=int, default=100,
-                        help='batches per measurement')
-    parser.add_argument('--linker', default='default',
-                        choices=['default', 'cvm', 'numba', 'py'])
-    parser.add_argument('--compare-linkers', action='store_true')
-    parser.add_argument('--profile', action='store_true')
-    args = parser.parse_args()
-
-    configure_blas()
-    mode = linker_mode(args.linker)
-    info = describe(mode)
-    print(f"linker: {info['linker']}  rewrites: {info['optimizer']}  "
-          f"floatX: {pytensor.config.floatX}")
-    print(f"BLAS: {info['blas']}")
-
-    features, targets = make_batches(args.batches)
-    batches = [{'features': x, 'targets': y}
-               for x, y in zip(features, targets, strict=True)]
-    n_examples = args.batches * BATCH_SIZE
-
-    algorithm = build_algorithm(mode)
-    start = time.perf_counter()
+    graph = ComputationGraph(cost)
+    if rule == 'adam_dropout':
+        hidden = VariableFilter(bricks=mlp.activations[:2],
+                                roles=[OUTPUT])(graph.variables)
+        graph = apply_dropout(graph, hidden, 0.5, seed=2)
+    step_rule = Scale(0.1) if rule == 'sgd' else Adam()
+    kwargs = {'mode': backend_mode(backend), 'profile': profile}
+    algorithm = GradientDescent(cost=graph.outputs[0],
+                                parameters=graph.parameters,
+                                step_rule=step_rule,
+                                theano_func_kwargs=kwargs)
     algorithm.initialize()
-    algorithm.process_batch(batches[0])
-    print(f"compile + first call: {time.perf_counter() - start:.2f} s")
-    function = algorithm._function
-    # Every MainLoop.run initializes its algorithm, which would recompile
-    # the function for each measurement; compile time is reported above.
-    algorithm.initialize = lambda: None
-    numpy_mlp = NumpyMLP()
+    return algorithm._function, algorithm.parameters
 
-    def bare():
-        for x, y in zip(features, targets):
-            function(x, y)
 
-    def process_batch():
-        for batch in batches:
-            algorithm.process_batch(batch)
-
-    def numpy_step():
-        for x, y in zip(features, targets):
-            numpy_mlp.step(x, y)
-
-    dataset = IterableDataset({'features': features, 'targets': targets})
-
-    profiles = []
-
-    def main_loop():
-        loop = MainLoop(algorithm, DataStream(dataset),
-                        extensions=[FinishAfter(after_n_epochs=1)])
-        loop.run()
-        profiles.append(loop.profile)
-
-    variants = {}
-    if args.compare_linkers:
-        compared = {'cvm (no NumPy ufuncs)': (Mode(linker='cvm'), None),
-                    'numba': (linker_mode('numba'), None),
-                    'py': (linker_mode('py'), None),
-                    'cvm without BLAS': (Mode(linker='cvm'), '')}
-        for name, (other_mode, ldflags) in compared.items():
-            flags = {} if ldflags is None else {'blas__ldflags': ldflags}
-            # Compiling happens in initialize and the first call: both
-            # under the flags.
-            with pytensor.config.change_flags(**flags):
+def blocks_worker(args) -> None:
+    """Time every backend for every rule; print one JSON line each."""
+    import numpy
+    clock = time.process_time if args.clock == 'cpu' else time.perf_counter
+    import pytensor
+    pytensor.config.floatX = 'float32'
+    features, targets = make_batches(args.steps)
+    for rule in args.rules:
+        steps = {}
+        for backend in args.backends:
+            try:
                 start = time.perf_counter()
-                other = build_algorithm(other_mode)
-                other.initialize()
-                other.process_batch(batches[0])
-            print(f"bare loop, {name}: compile + first call "
-                  f"{time.perf_counter() - start:.2f} s")
-            variants[f'bare loop, {name}'] = other
+                function, parameters = build_step(rule, backend)
+                function(features[0], targets[0])
+                compile_s = time.perf_counter() - start
+            except ImportError as error:
+                print(json.dumps({'rule': rule, 'backend': backend,
+                                  'error': str(error).split('\n')[0]}))
+                continue
+            steps[backend] = (function, parameters, compile_s)
+        times = {backend: [] for backend in steps}
+        for _ in range(args.rounds):
+            for backend, (function, parameters, _) in steps.items():
+                start = clock()
+                for x, y in zip(features, targets, strict=True):
+                    function(x, y)
+                # Waits for JAX's asynchronous computation.
+                for parameter in parameters:
+                    numpy.asarray(parameter.get_value(borrow=True))
+                times[backend].append(
+                    (clock() - start) / args.steps * 1e3)
+        for backend, values in times.items():
+            print(json.dumps({'rule': rule, 'backend': backend,
+                              'ms': min(values),
+                              'compile_s': steps[backend][2]}), flush=True)
 
-    def bare_with(other):
-        def run():
-            other_function = other._function
-            for x, y in zip(features, targets):
-                other_function(x, y)
-        return run
 
-    loops = {'MainLoop': main_loop, 'bare loop': bare,
-             'process_batch loop': process_batch, 'NumPy': numpy_step}
-    loops.update({name: bare_with(other) for name, other in variants.items()})
-    rates = {name: [] for name in loops}
-    order = list(loops)
-    for round_ in range(args.rounds):
-        # Rotated so that no variant always runs right after the same one.
-        shift = round_ % len(order)
-        for name in order[shift:] + order[:shift]:
-            rates[name].append(time_loop(loops[name], n_examples))
+TORCH_WORKER = r'''
+import json, sys, time
+import numpy, torch
+threads, steps, rounds, rules = (int(sys.argv[1]), int(sys.argv[2]),
+                                 int(sys.argv[3]), sys.argv[4].split(','))
+clock = time.process_time if sys.argv[5] == 'cpu' else time.perf_counter
+torch.set_num_threads(threads)
+torch.manual_seed(0)
+rng = numpy.random.RandomState(1)
+features = torch.from_numpy(rng.rand(steps, 100, 784).astype('float32'))
+targets = torch.from_numpy(rng.randint(0, 10, (steps, 100)).astype('int64'))
+for rule in rules:
+    dropout = rule == 'adam_dropout'
+    layers = [torch.nn.Linear(784, 500), torch.nn.ReLU()]
+    layers += [torch.nn.Dropout(0.5)] if dropout else []
+    layers += [torch.nn.Linear(500, 500), torch.nn.ReLU()]
+    layers += [torch.nn.Dropout(0.5)] if dropout else []
+    layers += [torch.nn.Linear(500, 10)]
+    model = torch.nn.Sequential(*layers)
+    if rule == 'sgd':
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    else:
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.002, eps=1e-8)
+    loss = torch.nn.CrossEntropyLoss()
+    def step(x, y):
+        optimizer.zero_grad()
+        loss(model(x), y).backward()
+        optimizer.step()
+    step(features[0], targets[0])
+    best = float('inf')
+    for _ in range(rounds):
+        start = clock()
+        for x, y in zip(features, targets):
+            step(x, y)
+        best = min(best, (clock() - start) / steps * 1e3)
+    print(json.dumps({'rule': rule, 'backend': 'torch', 'ms': best}))
+'''
 
-    print(f"\nexamples/s over {args.rounds} rounds of {n_examples} "
-          f"examples (batch {BATCH_SIZE}):")
-    for name, values in rates.items():
-        print(f"  {name:32s} {summary(values)}")
-    bare_median = statistics.median(rates['bare loop'])
-    print(f"MainLoop / bare: "
-          f"{statistics.median(rates['MainLoop']) / bare_median:.3f} "
-          f"(best {max(rates['MainLoop']) / max(rates['bare loop']):.3f})")
-    print(f"NumPy / bare:    "
-          f"{statistics.median(rates['NumPy']) / bare_median:.3f}")
-    print("\nWhere the MainLoop's time goes (last round):")
-    profiles[-1].report(sys.stdout)
 
+def run_workers(args, threads: int) -> list:
+    environment = thread_environment(threads)
+    command = [sys.executable, __file__, '--worker', '--steps',
+               str(args.steps), '--rounds', str(args.rounds), '--clock',
+               args.clock, '--rules', *args.rules, '--backends',
+               *args.backends]
+    output = subprocess.run(command, env=environment, capture_output=True,
+                            text=True, check=True).stdout
+    results = [json.loads(line) for line in output.splitlines()
+               if line.startswith('{')]
+    if args.torch_python and os.path.exists(args.torch_python):
+        torch = subprocess.run(
+            [args.torch_python, '-c', TORCH_WORKER, str(threads),
+             str(args.steps), str(args.rounds), ','.join(args.rules),
+             args.clock],
+            env=environment, capture_output=True, text=True, check=False)
+        if torch.returncode:
+            print(f"PyTorch worker failed: {torch.stderr.strip()[-300:]}")
+        results += [json.loads(line) for line in torch.stdout.splitlines()
+                    if line.startswith('{')]
+    return results
+
+
+def report(results: list, threads: int, clock: str) -> None:
+    torch = {r['rule']: r['ms'] for r in results if r['backend'] == 'torch'}
+    print(f"\n{threads} thread(s): ms per step (best of rounds, {clock} "
+          f"time); "
+          f"ratio = PyTorch / blocks (above 1: blocks faster)")
+    print(f"  {'rule':14s} {'backend':8s} {'ms':>8s} {'ratio':>7s} "
+          f"{'compile s':>10s}")
+    for result in results:
+        if 'error' in result:
+            print(f"  {result['rule']:14s} {result['backend']:8s} "
+                  f"skipped: {result['error']}")
+            continue
+        ratio = (f"{torch[result['rule']] / result['ms']:.2f}"
+                 if result['rule'] in torch and result['backend'] != 'torch'
+                 else '')
+        compile_s = (f"{result['compile_s']:.1f}" if 'compile_s' in result
+                     else '')
+        print(f"  {result['rule']:14s} {result['backend']:8s} "
+              f"{result['ms']:8.2f} {ratio:>7s} {compile_s:>10s}")
+
+
+def profile(args) -> None:
+    import pytensor
+    pytensor.config.floatX = 'float32'
+    features, targets = make_batches(args.steps)
+    function, _ = build_step('adam', 'default', profile=True)
+    for x, y in zip(features, targets, strict=True):
+        function(x, y)
+    function.profile.summary(n_ops_to_print=10, n_apply_to_print=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--threads', type=int, nargs='+', default=[1, 2])
+    parser.add_argument('--steps', type=int, default=30)
+    parser.add_argument('--rounds', type=int, default=5)
+    parser.add_argument('--backends', nargs='+', default=list(BACKENDS),
+                        choices=BACKENDS)
+    parser.add_argument('--rules', nargs='+', default=list(RULES),
+                        choices=RULES)
+    parser.add_argument('--torch-python', default=TORCH_PYTHON,
+                        help='a Python with torch installed ("" for none)')
+    parser.add_argument('--clock', choices=['wall', 'cpu'], default='wall')
+    parser.add_argument('--profile', action='store_true')
+    parser.add_argument('--worker', action='store_true',
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        blocks_worker(args)
+        return
     if args.profile:
-        kwargs = dict(algorithm.theano_func_kwargs, profile=True)
-        profiled = GradientDescent(cost=algorithm.cost,
-                                   parameters=algorithm.parameters,
-                                   step_rule=Scale(LEARNING_RATE),
-                                   theano_func_kwargs=kwargs)
-        profiled.initialize()
-        for batch in batches:
-            profiled.process_batch(batch)
-        profiled._function.profile.summary(n_ops_to_print=12,
-                                           n_apply_to_print=12)
+        os.environ.update(thread_environment(1))
+        profile(args)
+        return
+    sys.path.insert(0, str(ROOT))
+    from blocks.compilation import describe
+    print(f"blocks' default mode: {describe()}")
+    for threads in args.threads:
+        report(run_workers(args, threads), threads, args.clock)
 
 
 if __name__ == '__main__':

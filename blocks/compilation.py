@@ -1,30 +1,30 @@
 """The one place where blocks compiles PyTensor functions.
 
 Every function that blocks compiles (the training step, monitoring, graph
-helpers) goes through :func:`function`, so the mode and linker that users get
-without flags are chosen here, once.
+helpers, beam search) goes through :func:`function`, which picks the mode
+when the caller gives none. The backend is blocks' ``backend`` option
+(``BLOCKS_BACKEND`` in the environment, see :mod:`blocks.config`):
 
-What blocks picks when the user sets neither ``mode`` nor ``linker`` (in
-``PYTENSOR_FLAGS``, ``.pytensorrc`` or ``pytensor.config``):
+``'default'``
+    PyTensor's C virtual machine (``cvm`` linker, ``fast_run`` rewrites)
+    when a C compiler and a BLAS library are available, with blocks' own
+    kernels (:mod:`blocks.kernels`); otherwise Numba, since the C backend
+    without BLAS computes matrix products in a slow fallback. If the user
+    chose a PyTensor ``mode`` or ``linker`` (``PYTENSOR_FLAGS``,
+    ``.pytensorrc`` or ``pytensor.config``), that choice.
+``'c'``, ``'numba'``, ``'jax'``
+    That backend, whatever PyTensor's flags say. ``'jax'`` needs the
+    ``jax`` extra and runs on the device JAX picks (a GPU with
+    ``jax[cuda]``).
 
-* PyTensor's C virtual machine (``cvm`` linker, ``fast_run`` rewrites) when
-  a C compiler is available and PyTensor can call a BLAS library, plus one
-  rewrite of blocks' own, :data:`NUMPY_UFUNCS_REWRITE`, that computes
-  ``tanh``, ``exp`` and ``log`` with NumPy's vectorised loops instead of the
-  C library's scalar functions, and float32 sums over the innermost axis of
-  3-d and larger tensors (a convolution's bias gradient) with NumPy's
-  vectorised float64 summation. It was the fastest option measured for
-  blocks' workloads (see ``docs/algorithms.rst`` and
-  ``benchmarks/training_step.py``).
-* Otherwise PyTensor's default backend, Numba: the C backend without BLAS
-  runs matrix products through a slow fallback.
-
-A pip-installed PyTensor finds no BLAS to link against
-(``blas__ldflags`` is empty), but SciPy, a PyTensor dependency, ships an
-OpenBLAS whose symbols carry a ``scipy_`` prefix. Unless the user set
-``blas__ldflags``, :func:`configure_blas` points PyTensor at that library,
-mapping the Fortran names PyTensor's C code calls (``sgemm_``) onto the
-prefixed ones (``scipy_sgemm_``) with preprocessor definitions.
+Nothing happens when this module is imported. The first mode blocks builds
+(or unpickles, see :class:`BlocksMode`) runs :func:`configure_blas` once:
+a pip-installed PyTensor finds no BLAS to link against (``blas__ldflags``
+is empty), but SciPy, a PyTensor dependency, ships an OpenBLAS whose
+symbols carry a ``scipy_`` prefix. Unless the user set ``blas__ldflags``,
+PyTensor is pointed at that library, with preprocessor definitions that
+map the Fortran names PyTensor's C code calls (``sgemm_``) onto the
+prefixed ones (``scipy_sgemm_``).
 """
 import ctypes
 import glob
@@ -32,40 +32,81 @@ import os
 
 import numpy
 import pytensor
-from pytensor.compile import optdb
 from pytensor.compile.mode import Mode, get_mode
-from pytensor.graph.basic import Apply
-from pytensor.graph.op import Op
-from pytensor.graph.rewriting.basic import in2out, node_rewriter
-from pytensor.scalar import basic as scalar
-from pytensor.tensor.elemwise import Elemwise
-from pytensor.tensor.math import Sum
+from pytensor.graph.rewriting.basic import in2out
+from pytensor.link.jax.linker import JAXLinker
 
-__all__ = ['function', 'default_mode', 'user_chose_mode', 'configure_blas',
-           'scipy_openblas_ldflags', 'describe', 'NumpyUfunc', 'NumpySum',
-           'NUMPY_UFUNCS_REWRITE']
+from blocks.config import config
+from blocks.kernels import (
+    NumpyUfunc,
+    local_flat_elemwise,
+    local_numpy_sum,
+    local_numpy_ufuncs,
+    local_unshared_dot22_to_dot22scalar,
+)
+
+__all__ = [
+    'BACKENDS',
+    'FLAT_ELEMWISE_REWRITE',
+    'NUMPY_UFUNCS_REWRITE',
+    'BlocksMode',
+    'NumpyUfunc',
+    'backend_mode',
+    'c_mode',
+    'configure_blas',
+    'default_mode',
+    'describe',
+    'function',
+    'scipy_openblas_ldflags',
+    'user_chose_mode',
+]
+
+#: The values of blocks' ``backend`` option.
+BACKENDS = ('default', 'c', 'numba', 'jax')
 
 #: Fortran BLAS routines that PyTensor's C code calls.
 BLAS_ROUTINES = ('sgemm_', 'dgemm_', 'sgemv_', 'dgemv_', 'sger_', 'dger_',
                  'sdot_', 'ddot_', 'saxpy_', 'daxpy_', 'scopy_', 'dcopy_',
                  'sscal_', 'dscal_', 'sswap_', 'dswap_')
 
+#: Names of blocks' rewrites in the C mode (see :mod:`blocks.kernels`).
+NUMPY_UFUNCS_REWRITE = 'blocks_numpy_ufuncs'
+FLAT_ELEMWISE_REWRITE = 'blocks_flat_elemwise'
+DOT22SCALAR_REWRITE = 'blocks_unshared_dot22scalar'
+
+unknown_backend_message = """\
+Unknown blocks backend {backend!r}. The `backend` option (environment \
+variable BLOCKS_BACKEND, or `backend:` in the configuration file) must be \
+one of {choices}."""
+
+jax_missing_message = """\
+The blocks backend is 'jax' but JAX is not installed. Install the `jax` \
+extra (pip install 'blocks[jax]', or 'jax[cuda12]' for NVIDIA GPUs), or \
+choose another backend (BLOCKS_BACKEND=default)."""
+
 _blas_configured = False
 
-#: Name of the rewrite that moves transcendental elementwise functions to
-#: NumPy; ``Mode.including``/``excluding`` it.
-NUMPY_UFUNCS_REWRITE = 'blocks_numpy_ufuncs'
+
+def _parameter(name: str):
+    # The option's descriptor on the config class: its public `default`
+    # and `is_default` say what the user did without reading the value,
+    # which for `blas__ldflags` would start PyTensor's slow library search.
+    return vars(type(pytensor.config))[name]
 
 
 def _user_set(name: str) -> bool:
     """Whether the user set PyTensor option `name`.
 
-    Through ``PYTENSOR_FLAGS`` or ``.pytensorrc`` (PyTensor then marks the
-    option as not default), or by assigning a value other than the default
-    to ``pytensor.config.<name>``.
+    Through ``PYTENSOR_FLAGS`` or ``.pytensorrc``, or by assigning a value
+    other than the default to ``pytensor.config.<name>``.
 
     """
-    parameter = pytensor.config._config_var_dict[name]
+    try:
+        pytensor.config.fetch_val_for_key(name)
+        return True
+    except KeyError:
+        pass
+    parameter = _parameter(name)
     if not parameter.is_default:
         return True
     return (hasattr(parameter, 'val') and not callable(parameter.default)
@@ -131,10 +172,9 @@ def configure_blas() -> str:
     if not _blas_configured:
         _blas_configured = True
         if not _user_set('blas__ldflags'):
-            parameter = pytensor.config._config_var_dict['blas__ldflags']
             # Not evaluated yet: PyTensor's search (slow, and it warns when
             # it finds nothing) has not run and need not.
-            searched = hasattr(parameter, 'val')
+            searched = hasattr(_parameter('blas__ldflags'), 'val')
             if not searched or not pytensor.config.blas__ldflags:
                 ldflags = scipy_openblas_ldflags()
                 if ldflags:
@@ -142,138 +182,126 @@ def configure_blas() -> str:
     return pytensor.config.blas__ldflags or ''
 
 
-class NumpyUfunc(Op):
-    """An elementwise function computed by a NumPy ufunc.
+class BlocksMode(Mode):
+    """A PyTensor mode that configures PyTensor for blocks first.
 
-    PyTensor's C code calls the C library's scalar ``tanh``, ``exp`` and
-    ``log`` element by element; NumPy's vectorised loops are 4 to 30 times
-    faster on large arrays (see ``docs/algorithms.rst``), which outweighs
-    the few microseconds of a Python thunk and the lost fusion with
-    neighbouring elementwise operations.
-
-    Parameters
-    ----------
-    name : str
-        The name of the NumPy ufunc (``'tanh'``, ``'exp'``, ``'log'``).
+    A compiled function pickles its mode and is compiled again from it when
+    unpickled (a checkpoint's training function, for instance), so that
+    process needs blocks' BLAS configuration too; unpickling this mode runs
+    :func:`configure_blas` before the function is linked.
 
     """
 
-    __props__ = ('name',)
-
-    def __init__(self, name: str):
-        self.name = name
-
-    def make_node(self, x):
-        return Apply(self, [x], [x.type()])
-
-    def perform(self, node, inputs, output_storage):
-        (x,) = inputs
-        # `out=`: on 0-d arrays ufuncs return NumPy scalars, not arrays.
-        output = numpy.empty_like(x)
-        getattr(numpy, self.name)(x, out=output)
-        output_storage[0][0] = output
-
-    def infer_shape(self, fgraph, node, input_shapes):
-        return input_shapes
-
-    def __str__(self):
-        return f'NumpyUfunc{{{self.name}}}'
+    def __setstate__(self, state):
+        configure_blas()
+        super().__setstate__(state)
 
 
-# The dtypes for which NumPy's loop was measured faster (NumPy 2.4, x86-64;
-# its float64 log is slower than the C library's).
-_NUMPY_UFUNCS = {
-    scalar.Tanh: (NumpyUfunc('tanh'), ('float32', 'float64')),
-    scalar.Exp: (NumpyUfunc('exp'), ('float32', 'float64')),
-    scalar.Log: (NumpyUfunc('log'), ('float32',)),
-}
-
-
-class NumpySum(Op):
-    """A float32 sum over `axes`, accumulated in float64 by NumPy.
-
-    PyTensor's C ``Sum`` accumulates float32 in float64 one element after
-    the other: over the innermost axis of a large tensor (the bias gradient
-    of a convolution, ``axis=(0, 2, 3)``) that is 5 to 8 times slower than
-    NumPy's vectorised float64 summation (``benchmarks/conv.py``). Both
-    accumulate in float64, so the float32 results agree.
+def c_mode(linker: str = 'cvm') -> BlocksMode:
+    """Blocks' C mode: PyTensor's C code with blocks' kernels.
 
     Parameters
     ----------
-    axes : tuple of int
-        The axes summed over, as non-negative ints.
+    linker : str
+        ``'cvm'`` (the default backend's) runs each operation's C code from
+        a C loop; ``'c'`` compiles a whole function into one C module, one
+        compiler run instead of one per operation, but cannot run
+        operations without C code (:class:`~blocks.kernels.NumpyUfunc`).
+
+    """
+    return BlocksMode(linker=linker, optimizer=pytensor.config.optimizer
+                      ).excluding('local_dot22_to_dot22scalar').register(
+        # Right after PyTensor's BLAS rewrites (1.7), where the excluded
+        # rewrite ran.
+        (in2out(local_unshared_dot22_to_dot22scalar,
+                name=DOT22SCALAR_REWRITE), 1.71),
+        # Before elementwise fusion (position 49), which would fold these
+        # functions into C loops.
+        (in2out(local_numpy_ufuncs, local_numpy_sum,
+                name=NUMPY_UFUNCS_REWRITE), 47),
+        # After fusion, before the in-place rewrites (50.5), which keep
+        # the Op's class.
+        (in2out(local_flat_elemwise, name=FLAT_ELEMWISE_REWRITE), 49.4))
+
+
+class BlocksJAXLinker(JAXLinker):
+    """PyTensor's JAX linker, returning outputs as NumPy arrays.
+
+    Monitored values, costs and the like go to logs, printing and
+    comparisons, which expect NumPy (and reading them waits for JAX's
+    asynchronous computation); the new values of shared variables stay
+    JAX arrays, on the device, between calls.
 
     """
 
-    __props__ = ('axes',)
+    def jit_compile(self, fn):
+        compiled = super().jit_compile(fn)
+        updates = set(getattr(self.fgraph, 'update_mapping', None) or ())
+        to_host = [index not in updates
+                   for index in range(len(self.fgraph.outputs))]
+        if not any(to_host):
+            return compiled
 
-    def __init__(self, axes: tuple[int, ...]):
-        self.axes = tuple(axes)
-
-    def make_node(self, x):
-        kept = [i for i in range(x.ndim) if i not in self.axes]
-        out = pytensor.tensor.tensor(
-            dtype=x.dtype, shape=tuple(x.type.shape[i] for i in kept))
-        return Apply(self, [x], [out])
-
-    def perform(self, node, inputs, output_storage):
-        (x,) = inputs
-        total = numpy.add.reduce(x, axis=self.axes, dtype='float64')
-        output_storage[0][0] = numpy.asarray(total, dtype=x.dtype)
-
-    def infer_shape(self, fgraph, node, input_shapes):
-        (shape,) = input_shapes
-        return [tuple(s for i, s in enumerate(shape) if i not in self.axes)]
-
-    def __str__(self):
-        return f'NumpySum{{axes={list(self.axes)}}}'
+        def run(*inputs):
+            outputs = compiled(*inputs)
+            return [numpy.asarray(output) if host else output
+                    for output, host in zip(outputs, to_host, strict=True)]
+        return run
 
 
-@node_rewriter([Sum])
-def local_numpy_sum(fgraph, node):
-    """Replace float32 sums over the innermost axis of 3-d and larger
-    tensors, accumulated in float64, by :class:`NumpySum`."""
-    (x,), (output,) = node.inputs, node.outputs
-    axes = tuple(range(x.ndim)) if node.op.axis is None else node.op.axis
-    if (x.ndim < 3 or x.ndim - 1 not in axes or x.dtype != 'float32' or
-            output.dtype != 'float32' or node.op.acc_dtype != 'float64'):
-        return None
-    return [NumpySum(axes)(x)]
+def _jax_mode() -> BlocksMode:
+    try:
+        # PyTensor's JAX dispatch, on import, turns JAX's 64-bit types on
+        # when floatX is float64 and off otherwise (int64 then computes as
+        # int32): left as PyTensor sets it, since turning them on makes
+        # JAX promote float32 graphs to float64.
+        import pytensor.link.jax.dispatch  # noqa: F401
+    except ImportError as error:
+        raise ImportError(jax_missing_message) from error
+    return BlocksMode(linker=BlocksJAXLinker(),
+                      optimizer=get_mode('JAX').provided_optimizer)
 
 
-@node_rewriter([Elemwise])
-def local_numpy_ufuncs(fgraph, node):
-    """Replace ``tanh``, ``exp`` and ``log`` by :class:`NumpyUfunc`."""
-    op, dtypes = _NUMPY_UFUNCS.get(type(node.op.scalar_op), (None, ()))
-    (output,) = node.outputs
-    if (op is None or node.inputs[0].type != output.type or
-            output.dtype not in dtypes):
-        return None
-    return [op(node.inputs[0])]
+def _predefined(name: str) -> BlocksMode:
+    mode = get_mode(name)
+    return BlocksMode(linker=mode.provided_linker,
+                      optimizer=mode.provided_optimizer)
 
 
-# Before elementwise fusion (position 49), which would otherwise fold these
-# functions into C loops. Registered without tags: only modes that include
-# it by name use it.
-optdb.register(NUMPY_UFUNCS_REWRITE,
-               in2out(local_numpy_ufuncs, local_numpy_sum), position=47)
+def backend_mode(backend: str) -> BlocksMode:
+    """The mode of one of blocks' backends (:data:`BACKENDS`).
+
+    ``'default'`` is the C mode when PyTensor has a C compiler and a BLAS
+    library, else Numba.
+
+    """
+    if backend not in BACKENDS:
+        raise ValueError(unknown_backend_message.format(
+            backend=backend, choices=', '.join(map(repr, BACKENDS))))
+    configure_blas()
+    if backend == 'default':
+        use_c = pytensor.config.cxx and pytensor.config.blas__ldflags
+        backend = 'c' if use_c else 'numba'
+    if backend == 'c':
+        return c_mode()
+    if backend == 'jax':
+        return _jax_mode()
+    return _predefined('NUMBA')
 
 
 def default_mode() -> Mode | None:
     """The mode blocks compiles with when the caller does not give one.
 
-    ``None`` means "PyTensor's own default" and is returned when the user
-    set ``mode`` or ``linker`` in ``PYTENSOR_FLAGS`` or ``.pytensorrc``.
-    Otherwise the C linker with BLAS when both are available, else Numba.
+    The mode of the ``backend`` option. With the ``'default'`` backend,
+    ``None`` ("PyTensor's own default") when the user set ``mode`` or
+    ``linker`` in ``PYTENSOR_FLAGS``, ``.pytensorrc`` or ``pytensor.config``.
 
     """
-    configure_blas()
-    if user_chose_mode():
+    backend = config.backend
+    if backend == 'default' and user_chose_mode():
+        configure_blas()
         return None
-    if pytensor.config.cxx and pytensor.config.blas__ldflags:
-        return Mode(linker='cvm', optimizer=pytensor.config.optimizer
-                    ).including(NUMPY_UFUNCS_REWRITE)
-    return get_mode('NUMBA')
+    return backend_mode(backend)
 
 
 def describe(mode: Mode | str | None = None) -> dict:
@@ -303,19 +331,24 @@ def describe(mode: Mode | str | None = None) -> dict:
             linker_name = 'vm'
         else:
             linker_name = 'vm (Python thunks)'
-    elif linker_name == 'NumbaLinker':
-        linker_name = 'numba'
-    elif linker_name == 'PerformLinker':
-        linker_name = 'py'
+    else:
+        linker_name = {'NumbaLinker': 'numba', 'JAXLinker': 'jax',
+                       'BlocksJAXLinker': 'jax',
+                       'PerformLinker': 'py'}.get(linker_name, linker_name)
     optimizer = mode.provided_optimizer
-    included = getattr(optimizer, 'include', ())
+    extra = [getattr(rewriter, '__name__', None) for rewriter, _ in
+             getattr(optimizer, 'extra_rewrites', ())]
     if not isinstance(optimizer, str):
         optimizer = pytensor.config.optimizer
-    if NUMPY_UFUNCS_REWRITE in included:
+    if NUMPY_UFUNCS_REWRITE in extra:
         optimizer += ' + NumPy tanh/exp/log'
+    if FLAT_ELEMWISE_REWRITE in extra:
+        optimizer += ' + flat elementwise loops'
     if linker_name == 'numba':
         # Numba's kernels call SciPy's BLAS, whatever blas__ldflags say.
         blas = 'scipy.linalg.cython_blas'
+    elif linker_name == 'jax':
+        blas = 'XLA'
     elif linker_name in ('py', 'vm (Python thunks)'):
         blas = 'NumPy and SciPy (Python implementations)'
     else:
@@ -327,7 +360,17 @@ def describe(mode: Mode | str | None = None) -> dict:
 
 
 def function(inputs, outputs=None, **kwargs):
-    """:func:`pytensor.function` with blocks' default mode."""
+    """:func:`pytensor.function` with blocks' default mode.
+
+    A ``mode`` given by the caller wins over the ``backend`` option.
+
+    """
+    # blocks.serialization imports this module.
+    from blocks.serialization.functions import remember_how_to_compile
+    given = dict(kwargs)
     if kwargs.get('mode') is None:
         kwargs['mode'] = default_mode()
-    return pytensor.function(inputs, outputs, **kwargs)
+    compiled = pytensor.function(inputs, outputs, **kwargs)
+    # Checkpoints store this instead of the compiled function.
+    remember_how_to_compile(compiled, inputs, outputs, given)
+    return compiled

@@ -392,5 +392,7 @@ config.add_config('sqlite_database', type_=str,
                   default=os.path.expanduser('~/blocks_log.sqlite'),
                   env_var='BLOCKS_SQLITEDB')
 config.add_config('max_blob_size', type_=int, default=4096)
+config.add_config('backend', type_=str, default='default',
+                  env_var='BLOCKS_BACKEND')
 
 config.load_yaml()

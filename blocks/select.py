@@ -38,8 +38,7 @@ class Path:
     """
     separator = "/"
     parameter_separator = "."
-    separator_re = re.compile("([{}{}])".format(separator,
-                                                parameter_separator))
+    separator_re = re.compile(f"([{separator}{parameter_separator}])")
 
     class BrickName(str):
 

@@ -16,8 +16,9 @@ def l2_norm(tensors, squared: bool = False):
 
     Parameters
     ----------
-    tensors : iterable of :class:`~pytensor.tensor.TensorVariable` (or compatible)
-        The tensors.
+    tensors : iterable of tensors
+        The tensors: :class:`~pytensor.tensor.TensorVariable` or anything
+        :func:`~pytensor.tensor.as_tensor_variable` accepts.
     squared : bool, optional
         If `True`, return the squared L2 norm. Default: `False`.
 

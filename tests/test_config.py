@@ -69,7 +69,7 @@ def test_the_options_are_those_of_the_reference_but_temp_dir():
     # their target (docs/porting.md).
     assert set(config.config) == {
         'default_seed', 'recursion_limit', 'profile', 'log_backend',
-        'sqlite_database', 'max_blob_size'}
+        'sqlite_database', 'max_blob_size', 'backend'}
 
 
 def test_sqlite_database_default_is_expanded_at_import():

@@ -18,7 +18,8 @@ def evaluate(output, givens=None):
 
 
 def test_l2_norm_of_nested_lists_and_numbers():
-    assert float(evaluate(l2_norm([3, [1, 2]]))) == pytest.approx(numpy.sqrt(14))
+    assert float(evaluate(l2_norm([3, [1, 2]]))) == pytest.approx(
+        numpy.sqrt(14))
     assert float(evaluate(l2_norm([3, [1, 2]], squared=True))) == (
         pytest.approx(14))
 

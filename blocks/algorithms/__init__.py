@@ -11,7 +11,8 @@ from blocks.algorithms.gradient_descent import GradientDescent
 from blocks.algorithms.step_rules import (
     AdaDelta, AdaGrad, Adam, BasicMomentum, BasicRMSProp, CompositeRule,
     Momentum, RemoveNotFinite, Restrict, RMSProp, Scale, StepClipping,
-    StepRule, VariableClipping, _create_algorithm_buffer_for)
+    StepRule, VariableClipping,
+    _create_algorithm_buffer_for as _create_algorithm_buffer_for)
 
 __all__ = ['TrainingAlgorithm', 'UpdatesAlgorithm', 'GradientDescent',
            'StepRule', 'CompositeRule', 'Scale', 'BasicMomentum', 'Momentum',

@@ -22,8 +22,9 @@ the list of parameters), or depends on it only through a non-differentiable \
 operation, so it has no gradient. Remove it from `parameters`, or build the \
 cost from it (e.g. use the output of the brick that owns it)."""
 
-non_scalar_cost_error = """The cost must be a scalar, got a {ndim}-dimensional \
-variable {cost!r} of type {type}. Reduce it to a scalar before training, \
+non_scalar_cost_error = """\
+The cost must be a scalar, got a {ndim}-dimensional variable {cost!r} of \
+type {type}. Reduce it to a scalar before training, \
 e.g. with `cost.mean()` or `cost.sum()`."""
 
 

@@ -21,16 +21,30 @@ from itertools import chain
 import numpy
 from pytensor import tensor
 
-from blocks.roles import add_role, ALGORITHM_HYPERPARAMETER, ALGORITHM_BUFFER
+from blocks.roles import ALGORITHM_BUFFER, ALGORITHM_HYPERPARAMETER, add_role
 from blocks.theano_expressions import l2_norm
-from blocks.utils.theano_utils import (shared_floatx,
-                                       shared_floatx_zeros_matching)
+from blocks.utils.theano_utils import (
+    shared_floatx,
+    shared_floatx_zeros_matching,
+)
 from blocks.utils.utils import dict_subset, pack
 
-__all__ = ['StepRule', 'CompositeRule', 'Scale', 'BasicMomentum', 'Momentum',
-           'AdaDelta', 'BasicRMSProp', 'RMSProp', 'StepClipping',
-           'VariableClipping', 'AdaGrad', 'Adam', 'RemoveNotFinite',
-           'Restrict']
+__all__ = [
+    'AdaDelta',
+    'AdaGrad',
+    'Adam',
+    'BasicMomentum',
+    'BasicRMSProp',
+    'CompositeRule',
+    'Momentum',
+    'RMSProp',
+    'RemoveNotFinite',
+    'Restrict',
+    'Scale',
+    'StepClipping',
+    'StepRule',
+    'VariableClipping',
+]
 
 
 def _check_real(value, name):
@@ -57,7 +71,11 @@ def _create_algorithm_buffer_for(param, *args, **kwargs):
     return buf
 
 
-class StepRule(metaclass=ABCMeta):
+# ABCMeta without abstract methods, as in the reference: a rule overrides
+# either `compute_step` or `compute_steps`, which no abstract method can
+# say, and code written for Blocks registers classes as virtual subclasses
+# (`StepRule.register(...)`), which needs the metaclass.
+class StepRule(metaclass=ABCMeta):  # noqa: B024
     """A rule to compute steps for a gradient descent algorithm."""
 
     def compute_step(self, parameter, previous_step):

@@ -4,11 +4,32 @@ from abc import abstractmethod
 import pytensor
 from pytensor import tensor
 
-from blocks.bricks.base import application, Brick
+from blocks.bricks.base import Brick, application
 
-__all__ = ['Cost', 'CostMatrix', 'BinaryCrossEntropy', 'AbsoluteError',
-           'SquaredError', 'CategoricalCrossEntropy',
-           'MisclassificationRate']
+__all__ = [
+    'AbsoluteError',
+    'BinaryCrossEntropy',
+    'CategoricalCrossEntropy',
+    'Cost',
+    'CostMatrix',
+    'MisclassificationRate',
+    'SquaredError',
+    'row_indices',
+]
+
+
+def row_indices(matrix):
+    """``arange(matrix.shape[0])`` in int64, for every backend.
+
+    PyTensor's JAX backend compiles ``arange`` only when its bounds are
+    constants or dimensions of inputs (the rows of a layer's output reduce
+    to those of the network's input; the length of flattened targets does
+    not), and computes ``stop - start`` in the type of the start, which a
+    Python ``0`` makes int8: it overflows from 128 rows on.
+
+    """
+    return tensor.arange(tensor.constant(0, dtype='int64'), matrix.shape[0],
+                         tensor.constant(1, dtype='int64'), dtype='int64')
 
 
 class Cost(Brick):
@@ -73,7 +94,7 @@ class CategoricalCrossEntropy(Cost):
     def apply(self, y, y_hat):
         if y.ndim == y_hat.ndim - 1:
             # Integer labels: -log of the probability of the true class.
-            probabilities = y_hat[tensor.arange(y.shape[0]), y]
+            probabilities = y_hat[row_indices(y_hat), y]
             cost = -tensor.log(probabilities)
         elif y.ndim == y_hat.ndim:
             cost = -(y * tensor.log(y_hat)).sum(axis=y_hat.ndim - 1)
@@ -116,8 +137,7 @@ class MisclassificationRate(Cost):
         if top_k == 1:
             mistakes = tensor.neq(y, y_hat.argmax(axis=1))
         else:
-            row_offsets = tensor.arange(0, y_hat.flatten().shape[0],
-                                        y_hat.shape[1])
+            row_offsets = row_indices(y_hat) * y_hat.shape[1]
             truth_score = y_hat.flatten()[row_offsets + y]
             # We use greater than _or equals_ here so that the model
             # _must_ have its guess in the top k, and cannot extend

@@ -2,6 +2,7 @@
 from pytensor import tensor
 
 from blocks.bricks.base import application, Brick, lazy, _describe
+from blocks.bricks.cost import row_indices
 from blocks.bricks.interfaces import (Activation, Feedforward, Initializable,
                                       LinearLike)
 from blocks.bricks.wrappers import WithExtraDims
@@ -454,8 +455,7 @@ class Softmax(Brick):
             x.copy(name='log_probabilities'))
         if y.ndim == x.ndim - 1:
             check_theano_variable(y, None, ("int", "uint"))
-            indices = tensor.arange(y.shape[0]) * x.shape[1] + y
-            cost = -x.flatten()[indices]
+            cost = -x[row_indices(x), y]
         elif y.ndim == x.ndim:
             cost = -(x * y).sum(axis=1)
         else:

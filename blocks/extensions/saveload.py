@@ -5,29 +5,27 @@ and why checkpoints are written atomically.
 """
 import logging
 import os
+from typing import Any
 
 from blocks.extensions.base import SimpleExtension
 from blocks.extensions.protocol import LOADED_FROM, SAVED_TO
-from blocks.serialization import (copy_file, dump_and_add_to_dump, load,
-                                  load_parameters, secure_dump)
+from blocks.serialization import load, load_parameters
 from blocks.serialization.atomic import check_destination
+from blocks.serialization.writer import CheckpointWriter
 from blocks.serialization.core import warn_if_finished
 from blocks.serialization.training_state import restore_algorithm_state
 from blocks.utils.utils import reraise_as
 
 logger = logging.getLogger(__name__)
 
+#: Written when the main loop could not be pickled: the file that holds the
+#: parameters and the log instead (the checkpoint itself was kept).
+SAVED_WITHOUT_MAIN_LOOP_TO = "saved_without_main_loop_to"
+
 #: Callbacks in which :class:`Checkpoint` checks that it can write its
 #: paths, whatever its triggers: before anything is trained, and when a
 #: pickled main loop resumes (possibly on another machine).
 _DESTINATION_CHECKS = ('before_training', 'on_resumption')
-
-saved_without_main_loop_message = """
-
-The parameters and the members {members} were saved to {path!r} without the \
-main loop: load them with blocks.serialization.load_parameters(file) and \
-load(file, name). Training can not be resumed from this file with \
-blocks-continue."""
 
 parameter_names_message = """the parameters in {path!r} do not match the \
 model's.
@@ -39,12 +37,18 @@ Names are brick paths (Model.get_parameter_dict()): check that the bricks \
 have the same names and nesting as when the checkpoint was written."""
 
 
-def _flush(log):
+def _flush(log: Any) -> None:
     # Persistent logs (SQLite) make their rows durable, so that the log on
     # disk covers at least what the checkpoint covers.
     flush = getattr(log, 'flush', None)
     if flush is not None:
         flush()
+
+
+def _state(main_loop: Any) -> str:
+    status = main_loop.log.status
+    return (f"iteration {status['iterations_done']} (epoch "
+            f"{status['epochs_done']})")
 
 
 class Checkpoint(SimpleExtension):
@@ -62,13 +66,16 @@ class Checkpoint(SimpleExtension):
 
     The file is written atomically: a temporary file in the same
     directory, fsynced, then renamed over ``path``. A process killed while
-    saving leaves the previous checkpoint intact.
+    saving leaves the previous checkpoint intact. The writing itself is
+    done by a :class:`~blocks.serialization.writer.CheckpointWriter`.
 
     Parameters
     ----------
     path : str
         The destination path for pickling (``None`` if every condition
-        gives its own path as an argument).
+        gives its own path as an argument). A relative path is relative to
+        the working directory when the extension is created, also when
+        training is resumed from another directory.
     parameters : list, optional
         The parameters to save separately. If None, the parameters from
         the model (main_loop.model.parameters) are saved.
@@ -88,9 +95,11 @@ class Checkpoint(SimpleExtension):
     -----
     Using pickling for saving the whole main loop object comes with
     certain limitations: everything the main loop refers to must be
-    picklable (no lambdas, no open files). When it is not, the parameters
-    and the log are still saved to ``path``, and the error names the
-    object that failed by its attribute path from the main loop, e.g.
+    picklable (no lambdas, no open files). When it is not, the file at
+    ``path`` is left as it was (the last resumable checkpoint), the
+    parameters and the log are saved beside it, in
+    ``<name>.parameters-and-log.tar``, and the error names the object that
+    failed by its attribute path from the main loop, e.g.
     ``main_loop.extensions[3].function``.
 
     Whatever its triggers, the extension checks in ``before_training`` and
@@ -110,9 +119,10 @@ class Checkpoint(SimpleExtension):
     ...     ('best.tar',))
     """
 
-    def __init__(self, path, parameters=None, save_separately=None,
+    def __init__(self, path: str | None, parameters: Any = None,
+                 save_separately: list[str] | None = None,
                  save_main_loop: bool = True, use_cpickle: bool = False,
-                 **kwargs):
+                 **kwargs: Any) -> None:
         if save_separately is not None and (
                 isinstance(save_separately, str)
                 or not all(isinstance(attribute, str)
@@ -127,41 +137,82 @@ class Checkpoint(SimpleExtension):
         self.save_separately = save_separately
         self.save_main_loop = save_main_loop
         self.use_cpickle = use_cpickle
-        # The paths written in the dispatch under way (None outside one).
-        self._written_in_dispatch = None
+        #: Relative paths are resolved against this directory.
+        self.run_directory = os.getcwd()
+        self.writer = CheckpointWriter(use_cpickle)
+        # Identifies the dispatch under way: several conditions can hold
+        # in one (the regular save and the copy of the best model), and
+        # the writer then copies the file written first.
+        self._dispatch_token: object = None
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Checkpoints pickled before these attributes existed.
+        state.setdefault('run_directory', None)
+        state.setdefault('writer', CheckpointWriter(
+            state.get('use_cpickle', False)))
+        state.setdefault('_dispatch_token', None)
+        parent = getattr(super(), '__setstate__', None)
+        if parent is not None:
+            parent(state)
+        else:
+            self.__dict__.update(state)
+
+    def resolve(self, path: str | os.PathLike[str]) -> str:
+        """``path`` as written: relative to :attr:`run_directory`."""
+        return os.path.join(self.run_directory or os.getcwd(),
+                            os.fspath(path))
+
+    def relocate(self, directory: str) -> None:
+        """Write every checkpoint in ``directory``, under its own name.
+
+        ``blocks-continue --here`` uses it to resume a copied checkpoint
+        without writing over the files of the run it was copied from.
+        """
+        self.run_directory = os.path.abspath(directory)
+        if isinstance(self.path, (str, os.PathLike)):
+            self.path = os.path.basename(os.fspath(self.path))
+        conditions = []
+        for condition in self._conditions:
+            *rest, arguments = condition
+            if arguments and isinstance(arguments[0], (str, os.PathLike)):
+                arguments = (os.path.basename(os.fspath(arguments[0])),
+                             *arguments[1:])
+            conditions.append((*rest, arguments))
+        self._conditions[:] = conditions
 
     def responds_to(self, callback_name: str) -> bool:
         return (callback_name in _DESTINATION_CHECKS
                 or self._has_condition_for(callback_name))
 
-    def dispatch(self, callback_invoked, *from_main_loop):
+    def dispatch(self, callback_invoked: Any, *from_main_loop: Any) -> None:
         """Check the paths where needed, then run :meth:`do` as usual."""
         if str(callback_invoked) in _DESTINATION_CHECKS:
             self.check_destinations()
-        # Several conditions can hold in one dispatch (the regular save
-        # and the copy of the best model): the first writes the file, the
-        # others copy it.
-        self._written_in_dispatch = []
+        self._dispatch_token = object()
         try:
             super().dispatch(callback_invoked, *from_main_loop)
         finally:
-            self._written_in_dispatch = None
+            self._dispatch_token = None
 
-    def check_destinations(self) -> None:
-        """Raise if a path this extension saves to can not be written.
+    def destinations(self) -> list[str]:
+        """The paths this extension saves to, resolved.
 
-        Checks ``path`` and the paths given as condition arguments.
+        ``path`` and the paths given as condition arguments.
         """
         paths = [self.path]
         for _, _, arguments in self._conditions:
             if arguments:
                 paths.append(arguments[0])
-        paths = [os.fspath(path) for path in paths
-                 if isinstance(path, (str, os.PathLike))]
-        for path in dict.fromkeys(paths):
+        return list(dict.fromkeys(
+            self.resolve(path) for path in paths
+            if isinstance(path, (str, os.PathLike))))
+
+    def check_destinations(self) -> None:
+        """Raise if a path this extension saves to can not be written."""
+        for path in self.destinations():
             check_destination(path)
 
-    def do(self, callback_name, *args):
+    def do(self, callback_name: Any, *args: Any) -> None:
         """Pickle the main loop object to the disk.
 
         If `*args` contain an argument from user, it is treated as
@@ -173,20 +224,20 @@ class Checkpoint(SimpleExtension):
         logger.info("Checkpointing has started")
         _, from_user = self.parse_args(callback_name, args)
         main_loop = self.main_loop
+        path: str | None = None
         try:
-            path = self.path
+            given = self.path
             if from_user:
-                path, = from_user
+                given, = from_user
+            path = None if given is None else self.resolve(given)
             _flush(main_loop.log)
-            written = getattr(self, '_written_in_dispatch', None)
-            if not written:
-                self._save(path)
-                if written is not None:
-                    written.append(path)
-            elif os.fspath(written[0]) != os.fspath(path):
-                copy_file(written[0], path)
-        except Exception:
+            self._save(path)
+        except Exception as error:
             path = None
+            fallback = getattr(error, 'fallback_path', None)
+            if fallback is not None:
+                main_loop.log.current_row[SAVED_WITHOUT_MAIN_LOOP_TO] = (
+                    fallback)
             raise
         finally:
             already_saved_to = main_loop.log.current_row.get(SAVED_TO, ())
@@ -195,7 +246,7 @@ class Checkpoint(SimpleExtension):
             _flush(main_loop.log)
             logger.info("Checkpointing has finished")
 
-    def _save(self, path):
+    def _save(self, path: Any) -> None:
         main_loop = self.main_loop
         to_add = None
         if self.save_separately:
@@ -204,45 +255,10 @@ class Checkpoint(SimpleExtension):
         if self.parameters is None:
             if hasattr(main_loop, 'model'):
                 self.parameters = main_loop.model.parameters
-        object_ = None
-        if self.save_main_loop:
-            object_ = main_loop
-        try:
-            secure_dump(object_, path,
-                        dump_function=dump_and_add_to_dump,
-                        parameters=self.parameters,
-                        to_add=to_add,
-                        use_cpickle=self.use_cpickle)
-        except Exception as exc:
-            if (object_ is not None
-                    and getattr(exc, 'checkpoint_member', None) == '_pkl'):
-                self._save_without_main_loop(path, to_add, exc)
-            raise
-
-    def _save_without_main_loop(self, path, to_add, error):
-        """Save what can be saved when the main loop can not be pickled."""
-        log = self.main_loop.log
-        with_log = dict(to_add or {})
-        with_log.setdefault('log', log)
-        attempts = [with_log, {'log': log}, None]
-        if len(with_log) == 1:
-            del attempts[1]
-        for members in attempts:
-            try:
-                secure_dump(None, path, dump_function=dump_and_add_to_dump,
-                            parameters=self.parameters or None,
-                            to_add=members, use_cpickle=self.use_cpickle)
-            except Exception:
-                logger.exception("Could not save %s to %s either",
-                                 sorted(members or ()), path)
-                continue
-            names = ['_parameters'] if self.parameters else []
-            names += sorted(members or ())
-            error.args = (str(error.args[0] if error.args else error)
-                          + saved_without_main_loop_message.format(
-                              members=names, path=os.fspath(path)),
-                          ) + tuple(error.args[1:])
-            return
+        self.writer.write(
+            path, main_loop if self.save_main_loop else None,
+            self.parameters, to_add, _state(main_loop),
+            token=self._dispatch_token)
 
 
 class Load(SimpleExtension):
@@ -300,8 +316,9 @@ class Load(SimpleExtension):
     ...               Checkpoint('model.tar', every_n_batches=100)]
     """
 
-    def __init__(self, path, load_iteration_state: bool = False,
-                 load_log: bool = False, **kwargs):
+    def __init__(self, path: str | os.PathLike[str],
+                 load_iteration_state: bool = False, load_log: bool = False,
+                 **kwargs: Any) -> None:
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"path must be a str or a path-like object, got "
                             f"{path!r}")
@@ -310,15 +327,23 @@ class Load(SimpleExtension):
         self.path = path
         self.load_iteration_state = load_iteration_state
         self.load_log = load_log
-        self._saved_algorithm = None
+        #: A relative ``path`` is relative to this directory.
+        self.run_directory = os.getcwd()
+        self._saved_algorithm: Any = None
 
-    def load_to(self, main_loop):
+    @property
+    def resolved_path(self) -> str:
+        """The checkpoint's path, relative ones resolved."""
+        return os.path.join(getattr(self, 'run_directory', None)
+                            or os.getcwd(), os.fspath(self.path))
+
+    def load_to(self, main_loop: Any) -> None:
         """Load the checkpoint's state into ``main_loop``.
 
         The algorithm's state, when loaded, is set at the next callback
         (see :meth:`dispatch`).
         """
-        with open(self.path, "rb") as source:
+        with open(self.resolved_path, "rb") as source:
             parameters = load_parameters(source)
             self._check_parameters(main_loop.model, parameters)
             main_loop.model.set_parameter_values(parameters)
@@ -334,7 +359,8 @@ class Load(SimpleExtension):
                     # Be dispatched every callback until it is restored.
                     self.conditions_changed()
 
-    def _check_parameters(self, model, parameters):
+    def _check_parameters(self, model: Any,
+                          parameters: dict[str, Any]) -> None:
         expected = model.get_parameter_dict()
         missing = sorted(name for name in expected if name not in parameters)
         unexpected = sorted(name for name in parameters
@@ -358,7 +384,7 @@ class Load(SimpleExtension):
         return (self._saved_algorithm is not None
                 or self._has_condition_for(callback_name))
 
-    def dispatch(self, callback_invoked, *from_main_loop):
+    def dispatch(self, callback_invoked: Any, *from_main_loop: Any) -> None:
         """Run :meth:`do` as usual, then set the algorithm's state.
 
         The algorithm's state is set at the first callback after
@@ -371,7 +397,7 @@ class Load(SimpleExtension):
                 and str(callback_invoked) != 'before_training'):
             self._restore_algorithm_state()
 
-    def _restore_algorithm_state(self):
+    def _restore_algorithm_state(self) -> None:
         saved_algorithm, self._saved_algorithm = self._saved_algorithm, None
         self.conditions_changed()
         main_loop = self.main_loop
@@ -388,11 +414,11 @@ class Load(SimpleExtension):
         logger.info("Restored %d shared variables of the training algorithm "
                     "from %s", restored, self.path)
 
-    def do(self, *args, **kwargs):
-        if not os.path.exists(self.path):
+    def do(self, *args: Any, **kwargs: Any) -> None:
+        if not os.path.exists(self.resolved_path):
             logger.warning("No dump found")
             return
-        logger.info("loading model from %s", self.path)
+        logger.info("loading model from %s", self.resolved_path)
         try:
             self.load_to(self.main_loop)
             self.main_loop.log.current_row[LOADED_FROM] = self.path

@@ -70,6 +70,10 @@ class SharedRandomStreams:
         """A normal random variable (see :func:`pytensor.tensor.random.normal`)."""
         return self._draw('normal', loc, scale, size=size, **kwargs)
 
+    def uniform(self, low=0.0, high=1.0, size=None, **kwargs):
+        """A uniform random variable (see :func:`pytensor.tensor.random.uniform`)."""
+        return self._draw('uniform', low, high, size=size, **kwargs)
+
     def binomial(self, n, p, size=None, **kwargs):
         """A binomial random variable (see :func:`pytensor.tensor.random.binomial`)."""
         return self._draw('binomial', n, p, size=size, **kwargs)
@@ -285,7 +289,10 @@ def apply_dropout(computation_graph, variables, drop_prob: float, rng=None,
     replacements = []
     for var in variables:
         dtype = _float_dtype(var)
-        mask = rng.binomial(1, 1 - drop_prob, size=var.shape).astype(dtype)
+        # A uniform draw rather than a binomial one: every backend has it
+        # (JAX has no binomial sampler without NumPyro).
+        keep = rng.uniform(0.0, 1.0, size=var.shape) < 1 - drop_prob
+        mask = keep.astype(dtype)
         # A Python float divisor such as 0.7 would upcast float32 to float64.
         if isinstance(divisor, numbers.Real):
             var_divisor = numpy.asarray(divisor, dtype=dtype)

@@ -1,4 +1,7 @@
 """Names of parameters inside a checkpoint and their persistent ids."""
+from collections.abc import Callable
+from typing import Any
+
 import numpy
 
 #: Replaces the brick delimiter ``'/'`` in the keys of the ``_parameters``
@@ -6,7 +9,7 @@ import numpy
 SERIALIZATION_BRICK_DELIMITER = '|'
 
 
-def _recreate_numpy_ndarray(_, content):
+def _recreate_numpy_ndarray(_: Any, content: Any) -> Any:
     # ``content`` is a fresh array read from the ``_parameters`` archive:
     # no need to copy it again as the original did.
     return content
@@ -34,11 +37,11 @@ class _Renamer:
         The name of a parameter with no brick and no name.
     """
 
-    def __init__(self):
-        self.used_names = set()
+    def __init__(self) -> None:
+        self.used_names: set[str] = set()
         self.default_name = 'parameter'
 
-    def __call__(self, parameter) -> str:
+    def __call__(self, parameter: Any) -> str:
         # Imported here: the bricks import PyTensor, and reading a
         # checkpoint's parameters does not need them.
         from blocks.filter import get_brick
@@ -63,7 +66,7 @@ class _Renamer:
         return name
 
 
-def _mangle_parameter_name(parameter, name: str) -> str:
+def _mangle_parameter_name(parameter: Any, name: str) -> str:
     """The persistent id of a parameter's value: ``#1<type>.<context>.<name>``.
 
     >>> import numpy, pytensor
@@ -84,7 +87,8 @@ def _mangle_parameter_name(parameter, name: str) -> str:
     return f'#1{_ARRAY_TYPE_MAP[array_type]}.{context_name}.{name}'
 
 
-def _unmangle_parameter_name(mangled_name):
+def _unmangle_parameter_name(
+        mangled_name: Any) -> tuple[Callable[..., Any], str, str | None]:
     """Split a persistent id into ``(recreate, name, context_name)``.
 
     Accepts ``#1<type>.<context>.<name>`` and the older ``#<type>.<name>``;

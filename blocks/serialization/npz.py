@@ -5,27 +5,29 @@ copies as in :func:`numpy.savez` and :func:`numpy.load`, which copy every
 16 MiB (writing) or 1 MiB (reading) chunk once more. The files are the same
 as ``numpy.savez`` writes, and ``numpy.load`` reads them.
 """
+import contextlib
 import io
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterator
+from typing import Any
 
 import numpy
 from numpy.lib import format as npy_format
 
-from blocks.serialization.tar import (_MemberReader, check_member_size,
-                                      is_real_file)
+from blocks.serialization.tar import _MemberReader
 
 _LOCAL_HEADER = struct.Struct('<4s22xHH')
 _LOCAL_HEADER_SIGNATURE = b'PK\x03\x04'
 
 
-def _as_bytes(array):
+def _as_bytes(array: numpy.ndarray) -> memoryview:
     """The memory of a C-contiguous array, as a flat byte view."""
     return array.reshape(-1).view(numpy.uint8).data
 
 
-def _write_header(fileobj, array):
+def _write_header(fileobj: Any, array: numpy.ndarray) -> None:
     header = npy_format.header_data_from_array_1_0(array)
     try:
         npy_format.write_array_header_1_0(fileobj, header)
@@ -34,7 +36,7 @@ def _write_header(fileobj, array):
         npy_format.write_array_header_2_0(fileobj, header)
 
 
-def _write_npy(fileobj, array):
+def _write_npy(fileobj: Any, array: Any) -> None:
     """Write ``array`` in the ``.npy`` format, straight from its memory."""
     array = numpy.asanyarray(array)
     fortran = array.flags.f_contiguous and not array.flags.c_contiguous
@@ -49,23 +51,67 @@ def _write_npy(fileobj, array):
         fileobj.write(_as_bytes(data))
 
 
-def write_npz(fileobj, arrays):
+class _InOrder:
+    """A file that cannot seek, so that :mod:`zipfile` writes in order.
+
+    Instead of going back to complete each member's header, the zip then
+    has a data descriptor after each member, as streamed zips do; and the
+    checkpoint's writer can checksum the member as it is written.
+    """
+
+    def __init__(self, fileobj: Any) -> None:
+        self._fileobj = fileobj
+
+    def write(self, data: Any) -> int:
+        return self._fileobj.write(data)
+
+    def tell(self) -> int:
+        return self._fileobj.tell()
+
+    def flush(self) -> None:
+        self._fileobj.flush()
+
+    def seekable(self) -> bool:
+        return False
+
+    def seek(self, *args: Any) -> int:
+        raise io.UnsupportedOperation("seek")
+
+
+@contextlib.contextmanager
+def _unchecked(fileobj: Any) -> Iterator[None]:
+    """Writes to ``fileobj`` that its running checksum leaves out."""
+    if not hasattr(fileobj, 'checksum_paused'):
+        yield
+        return
+    fileobj.checksum_paused = True
+    try:
+        yield
+    finally:
+        fileobj.checksum_paused = False
+
+
+def write_npz(fileobj: Any, arrays: dict[str, Any]) -> None:
     """Write a ``numpy.savez`` archive (uncompressed) of ``arrays``.
 
     Parameters
     ----------
     fileobj : file-like
-        Binary, writable and seekable.
+        Binary, writable, with ``tell``.
     arrays : dict
         Key -> array; the archive has one member ``<key>.npy`` each.
     """
-    with zipfile.ZipFile(fileobj, mode='w', compression=zipfile.ZIP_STORED,
+    with zipfile.ZipFile(_InOrder(fileobj), mode='w',  # type: ignore
+                         compression=zipfile.ZIP_STORED,
                          allowZip64=True) as archive:
         for key, array in arrays.items():
             # Like numpy.savez: always zip64, so that the size can be
             # anything (numpy gh-10776).
             with archive.open(key + '.npy', 'w', force_zip64=True) as member:
-                _write_npy(member, array)
+                # The entry has its own CRC-32 in the zip: the checksum of
+                # the whole member leaves it out (see read_all).
+                with _unchecked(fileobj):
+                    _write_npy(member, array)
 
 
 class NpzReader:
@@ -88,9 +134,10 @@ class NpzReader:
         Its size in bytes.
     """
 
-    def __init__(self, fileobj, start, size):
+    def __init__(self, fileobj: Any, start: int, size: int) -> None:
         self._fileobj = fileobj
         self._start = start
+        self._size = size
         self._zip = zipfile.ZipFile(io.BufferedReader(
             _MemberReader(fileobj, start, size)))
         self._infos = {info.filename[:-len('.npy')]: info
@@ -98,29 +145,55 @@ class NpzReader:
                        if info.filename.endswith('.npy')}
         self.files = list(self._infos)
 
-    def __enter__(self):
+    def __enter__(self) -> 'NpzReader':
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: Any) -> None:
         self.close()
 
-    def close(self):
+    def close(self) -> None:
         self._zip.close()
 
-    def __contains__(self, key):
+    def __contains__(self, key: str) -> bool:
         return key in self._infos
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> numpy.ndarray:
         info = self._infos[key]
         if info.compress_type != zipfile.ZIP_STORED:
             with self._zip.open(info) as member:
                 return npy_format.read_array(member, allow_pickle=False)
         return self._read_stored(info)
 
-    def items(self):
-        return [(key, self[key]) for key in self.files]
+    def read_all(self, expected_crc: int | None) -> dict[str, numpy.ndarray]:
+        """Every array, each checked against its CRC-32 in the zip.
 
-    def _read_stored(self, info):
+        With ``expected_crc`` (the checkpoint's checksum of the member),
+        the rest of the archive (its zip headers and directory, which the
+        entries' CRC-32 do not cover) is checked against it too: every
+        byte of the member is then checked, and each once.
+
+        Raises
+        ------
+        zipfile.BadZipFile
+            If a checksum does not match.
+        """
+        arrays = {}
+        crc, position = 0, 0
+        for info in sorted(self._zip.infolist(),
+                           key=lambda info: info.header_offset):
+            data_start = self._data_start(info)
+            crc = _read_crc(self._fileobj, self._start, position,
+                            data_start - self._start, crc)
+            if info.filename.endswith('.npy'):
+                arrays[info.filename[:-len('.npy')]] = self[
+                    info.filename[:-len('.npy')]]
+            position = data_start - self._start + info.compress_size
+        crc = _read_crc(self._fileobj, self._start, position, self._size, crc)
+        if expected_crc is not None and crc != expected_crc:
+            raise zipfile.BadZipFile("its checksum does not match")
+        return arrays
+
+    def _data_start(self, info: zipfile.ZipInfo) -> int:
         fileobj = self._fileobj
         fileobj.seek(self._start + info.header_offset)
         local_header = fileobj.read(_LOCAL_HEADER.size)
@@ -130,17 +203,24 @@ class NpzReader:
             local_header)
         if signature != _LOCAL_HEADER_SIGNATURE:
             raise zipfile.BadZipFile(f"{info.filename}: bad local header")
-        data_start = (self._start + info.header_offset + _LOCAL_HEADER.size
-                      + name_length + extra_length)
+        return (self._start + info.header_offset + _LOCAL_HEADER.size
+                + name_length + extra_length)
+
+    def _read_stored(self, info: zipfile.ZipInfo) -> numpy.ndarray:
+        """The array of ``info``, read in place, its CRC-32 checked."""
+        fileobj = self._fileobj
+        data_start = self._data_start(info)
         fileobj.seek(data_start)
         version = npy_format.read_magic(fileobj)
-        if version == (1, 0):
-            shape, fortran, dtype = npy_format.read_array_header_1_0(fileobj)
-        elif version == (2, 0):
-            shape, fortran, dtype = npy_format.read_array_header_2_0(fileobj)
-        else:
+        if version not in ((1, 0), (2, 0)):
+            # Rare (structured dtypes with non-ASCII field names): numpy
+            # reads it.
             with self._zip.open(info) as member:
                 return npy_format.read_array(member, allow_pickle=False)
+        if version == (1, 0):
+            shape, fortran, dtype = npy_format.read_array_header_1_0(fileobj)
+        else:
+            shape, fortran, dtype = npy_format.read_array_header_2_0(fileobj)
         if dtype.hasobject:
             raise ValueError(f"{info.filename}: object arrays cannot be "
                              f"loaded when allow_pickle=False")
@@ -153,9 +233,6 @@ class NpzReader:
             raise zipfile.BadZipFile(
                 f"{info.filename}: the archive says {info.file_size} bytes, "
                 f"the array header {header_length + nbytes}")
-        if dtype.itemsize == 0:
-            with self._zip.open(info) as member:
-                return npy_format.read_array(member, allow_pickle=False)
         array = numpy.empty(shape[::-1] if fortran else shape, dtype)
         fileobj.seek(data_start)
         crc = zlib.crc32(fileobj.read(header_length))
@@ -171,14 +248,13 @@ class NpzReader:
         return array.T if fortran else array
 
 
-def open_npz(tar_file, member, fileobj):
-    """The arrays of the ``.npz`` archive in ``member`` of ``tar_file``.
-
-    Like :func:`~blocks.serialization.tar.open_member`: when ``fileobj`` is
-    a real file, it is read directly, after checking that it holds the
-    whole member.
-    """
-    if is_real_file(fileobj):
-        check_member_size(member, fileobj)
-        return NpzReader(fileobj, member.offset_data, member.size)
-    return numpy.load(tar_file.extractfile(member), allow_pickle=False)
+def _read_crc(fileobj: Any, base: int, start: int, stop: int,
+              crc: int) -> int:
+    """``crc`` chained over the bytes ``[base + start, base + stop)``."""
+    if stop < start:
+        raise zipfile.BadZipFile("overlapping members")
+    fileobj.seek(base + start)
+    data = fileobj.read(stop - start)
+    if len(data) != stop - start:
+        raise EOFError("the archive is truncated")
+    return zlib.crc32(data, crc)

@@ -12,6 +12,7 @@ the algorithm's updates, which the same script reproduces, and checked by
 name and type.
 """
 import copy
+from typing import Any
 from collections.abc import Mapping
 
 import numpy
@@ -26,14 +27,14 @@ dropout, built in the same order). Use load_iteration_state=False to load \
 only the parameters (and the log with load_log=True)."""
 
 
-def _updates(algorithm):
+def _updates(algorithm: Any) -> list[Any]:
     updates = getattr(algorithm, 'updates', None) or []
     if isinstance(updates, Mapping):
         updates = list(updates.items())
     return updates
 
 
-def algorithm_state_variables(algorithm) -> list:
+def algorithm_state_variables(algorithm: Any) -> list[Any]:
     """The shared variables the algorithm's updates read or write.
 
     In the order of a depth-first walk of the update pairs ``(variable,
@@ -42,7 +43,7 @@ def algorithm_state_variables(algorithm) -> list:
     """
     from pytensor.compile.sharedvalue import SharedVariable
     from pytensor.graph.traversal import ancestors
-    roots = []
+    roots: list[Any] = []
     for variable, expression in _updates(algorithm):
         roots.extend((variable, expression))
     found, seen = [], set()
@@ -53,16 +54,17 @@ def algorithm_state_variables(algorithm) -> list:
     return found
 
 
-def _describe(variable) -> str:
+def _describe(variable: Any) -> str:
     return f"{variable.name or '<unnamed>'}: {variable.type}"
 
 
-def _value_shape(value):
+def _value_shape(value: Any) -> tuple[int, ...] | None:
     return value.shape if isinstance(value, numpy.ndarray) else None
 
 
-def restore_algorithm_state(algorithm, saved_algorithm, path='the checkpoint',
-                            skip=()) -> int:
+def restore_algorithm_state(algorithm: Any, saved_algorithm: Any,
+                            path: str = 'the checkpoint',
+                            skip: Any = ()) -> int:
     """Copy the state of ``saved_algorithm`` into ``algorithm``.
 
     Parameters
@@ -91,7 +93,7 @@ def restore_algorithm_state(algorithm, saved_algorithm, path='the checkpoint',
     current = algorithm_state_variables(algorithm)
     saved = algorithm_state_variables(saved_algorithm)
 
-    def mismatch(reason):
+    def mismatch(reason: str) -> ValueError:
         return ValueError(state_mismatch_message.format(
             path=path, reason=reason, n_saved=len(saved),
             n_current=len(current),

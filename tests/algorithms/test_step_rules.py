@@ -13,9 +13,22 @@ from pytensor import tensor
 from pytensor.compile.mode import Mode
 
 from blocks.algorithms import (
-    AdaDelta, AdaGrad, Adam, BasicMomentum, BasicRMSProp, CompositeRule,
-    Momentum, RemoveNotFinite, Restrict, RMSProp, Scale, StepClipping,
-    StepRule, VariableClipping)
+    AdaDelta,
+    AdaGrad,
+    Adam,
+    BasicMomentum,
+    BasicRMSProp,
+    CompositeRule,
+    Momentum,
+    RemoveNotFinite,
+    Restrict,
+    RMSProp,
+    Scale,
+    StepClipping,
+    StepRule,
+    VariableClipping,
+)
+from blocks.compilation import backend_mode, c_mode
 from blocks.filter import VariableFilter
 from blocks.roles import ALGORITHM_BUFFER, ALGORITHM_HYPERPARAMETER
 from blocks.utils import shared_floatx
@@ -189,9 +202,27 @@ def make_gradients(rng):
     return {'g': gradients.astype(floatX), 'g_nan': with_nan.astype(floatX)}
 
 
-@pytest.fixture(scope='module')
-def trajectories():
+def backend(name):
+    """The mode of a backend; the JAX tests skip without JAX."""
+    if name == 'py':
+        return PY_MODE
+    if name == 'c':
+        # Blocks' C kernels in one module: one compiler run, not one per
+        # operation as with the default linker.
+        return c_mode('c')
+    if name == 'jax':
+        pytest.importorskip('jax', reason='the jax extra is not installed')
+    return backend_mode(name)
+
+
+# Python thunks check the rules' graphs; the other backends check that
+# blocks' compiled kernels (C with flat loops, Numba, JAX) give the same
+# numbers.
+@pytest.fixture(scope='module', params=['py', 'c', 'numba', 'jax'])
+def trajectories(request):
     """Run every rule in one compiled function; record parameter values."""
+    mode = backend(request.param)
+    SCALE_LEARNING_RATE[0] = 0.1
     rng = numpy.random.RandomState(1)
     inputs = {name: tensor.tensor(name, dtype=floatX, shape=(None, 1))
               for name in ('g', 'g_nan')}
@@ -212,7 +243,7 @@ def trajectories():
         initial[name] = [p.get_value() for p in params]
         parameters[name], rules[name] = params, rule
     function = pytensor.function(list(inputs.values()), [], updates=updates,
-                                 mode=PY_MODE)
+                                 mode=mode)
     gradients = make_gradients(rng)
     history = {name: [] for name in CASES}
     for t in range(N_STEPS):

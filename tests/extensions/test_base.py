@@ -38,7 +38,7 @@ def test_callback_name_compares_with_callback_names():
 
 def test_callback_name_rejects_strings_that_are_not_callbacks():
     with pytest.raises(TypeError, match="'after_epochs' is not the name"):
-        CallbackName('after_epoch') == 'after_epochs'
+        CallbackName('after_epoch') == 'after_epochs'  # noqa: B015
 
 
 def test_every_n_batches_with_after_epoch():

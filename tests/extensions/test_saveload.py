@@ -1,6 +1,7 @@
 """Checkpoint and Load, with a mock algorithm (nothing is compiled)."""
 import logging
 import os
+import pickle
 import tarfile
 
 import numpy
@@ -8,12 +9,14 @@ import pytensor
 import pytest
 from numpy.testing import assert_array_equal
 
-import blocks.extensions.saveload as saveload
+import blocks.serialization.writer as writer_module
 from blocks.algorithms import UpdatesAlgorithm
 from blocks.bricks import MLP, Tanh
 from blocks.extensions import FinishAfter, SimpleExtension
 from blocks.extensions.predicates import OnLogRecord
-from blocks.extensions.saveload import LOADED_FROM, SAVED_TO, Checkpoint, Load
+from blocks.extensions.saveload import (LOADED_FROM, SAVED_TO,
+                                       SAVED_WITHOUT_MAIN_LOOP_TO, Checkpoint,
+                                       Load)
 from blocks.graph import apply_dropout, ComputationGraph
 from blocks.initialization import Constant
 from blocks.log import TrainingLog
@@ -75,8 +78,8 @@ class FlushCountingLog(TrainingLog):
 def test_saved_to_and_a_copy_of_the_best_model(tmp_path, monkeypatch):
     path, best = str(tmp_path / 'model.tar'), str(tmp_path / 'best.tar')
     dumps = []
-    real_secure_dump = saveload.secure_dump
-    monkeypatch.setattr(saveload, 'secure_dump', lambda *args, **kwargs: (
+    real_secure_dump = writer_module.secure_dump
+    monkeypatch.setattr(writer_module, 'secure_dump', lambda *args, **kwargs: (
         dumps.append(args[1]), real_secure_dump(*args, **kwargs)))
     checkpoint = Checkpoint(path, after_batch=True).add_condition(
         ['after_batch'], OnLogRecord('best'), (best,))
@@ -104,7 +107,8 @@ def test_save_separately_and_log_flushes(tmp_path):
     main_loop.run()
     with open(path, 'rb') as file_:
         with tarfile.open(fileobj=file_) as tar_file:
-            assert tar_file.getnames() == ['_parameters', '_pkl', 'log']
+            assert tar_file.getnames() == ['_parameters', '_pkl', 'log',
+                                           '_checksums']
         assert load(file_, 'log').status['iterations_done'] == 2
     # Before and after the save, and by the main loop at the end.
     assert log.flushes >= 2
@@ -127,21 +131,48 @@ def test_save_separately_missing_attribute(tmp_path):
     assert main_loop.log.current_row[SAVED_TO] == (None,)
 
 
-def test_unpicklable_main_loop_still_saves_parameters_and_log(tmp_path):
+class OpensFileAt(SimpleExtension):
+    """Keeps an open file from the given batch on (unpicklable)."""
+
+    def __init__(self, iteration, path, **kwargs):
+        kwargs.setdefault('after_batch', True)
+        super().__init__(**kwargs)
+        self.iteration, self.path, self.opened = iteration, path, None
+
+    def do(self, which_callback, *args):
+        if self.main_loop.status['iterations_done'] == self.iteration:
+            self.opened = open(self.path, 'w')
+
+
+def test_unpicklable_main_loop_never_replaces_a_resumable_checkpoint(
+        tmp_path, caplog):
     path = str(tmp_path / 'model.tar')
     main_loop = make_main_loop(
-        [FinishAfter(after_n_batches=2), HoldsFunction(lambda x: x),
-         Checkpoint(path)])
-    with pytest.raises(Exception,
-                       match=r"main_loop\.extensions\[1\]\.function") as info:
+        [OpensFileAt(3, str(tmp_path / 'notes.txt')),
+         Checkpoint(path, every_n_batches=2, save_separately=['log'])])
+    with pytest.raises(pickle.PicklingError,
+                       match=r"main_loop\.extensions\[0\]\.opened") as info:
         main_loop.run()
-    assert 'load_parameters' in str(info.value)
+    main_loop.extensions[0].opened.close()
+    fallback = str(tmp_path / 'model.parameters-and-log.tar')
+    message = str(info.value)
+    assert isinstance(info.value, TypeError)
+    assert f"{path!r} was not replaced" in message
+    assert 'last resumable checkpoint, of iteration 2' in message
+    assert fallback in message and 'cannot be resumed' in message
+    assert 'model.parameters-and-log.tar' in caplog.text
+    # The checkpoint of batch 2 is still there and resumable.
     with open(path, 'rb') as file_:
+        assert load(file_).status['iterations_done'] == 2
+    with open(fallback, 'rb') as file_:
         with tarfile.open(fileobj=file_) as tar_file:
-            assert tar_file.getnames() == ['_parameters', 'log']
-        assert load(file_, 'log').status['iterations_done'] == 2
+            assert tar_file.getnames() == ['_parameters', 'log',
+                                           '_checksums']
+        assert load(file_, 'log').status['iterations_done'] == 4
         file_.seek(0)
         assert '/mlp/linear_0.W' in load_parameters(file_)
+    assert main_loop.log[4][SAVED_TO] == (None,)
+    assert main_loop.log[4][SAVED_WITHOUT_MAIN_LOOP_TO] == fallback
 
 
 @pytest.mark.parametrize('trigger', [{}, {'every_n_batches': 5}])
@@ -289,8 +320,8 @@ def test_algorithm_state_mismatch_lists_both_sides():
 def test_do_called_outside_a_dispatch_saves_every_time(tmp_path,
                                                        monkeypatch):
     dumps = []
-    real_secure_dump = saveload.secure_dump
-    monkeypatch.setattr(saveload, 'secure_dump', lambda *args, **kwargs: (
+    real_secure_dump = writer_module.secure_dump
+    monkeypatch.setattr(writer_module, 'secure_dump', lambda *args, **kwargs: (
         dumps.append(args[1]), real_secure_dump(*args, **kwargs)))
     checkpoint = Checkpoint(str(tmp_path / 'model.tar'))
     checkpoint.main_loop = make_main_loop([checkpoint])
