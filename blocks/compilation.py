@@ -40,6 +40,7 @@ from blocks.config import config
 from blocks.kernels import (
     NumpyUfunc,
     local_flat_elemwise,
+    local_numpy_sum,
     local_numpy_ufuncs,
     local_unshared_dot22_to_dot22scalar,
 )
@@ -216,7 +217,8 @@ def c_mode(linker: str = 'cvm') -> BlocksMode:
                 name=DOT22SCALAR_REWRITE), 1.71),
         # Before elementwise fusion (position 49), which would fold these
         # functions into C loops.
-        (in2out(local_numpy_ufuncs, name=NUMPY_UFUNCS_REWRITE), 47),
+        (in2out(local_numpy_ufuncs, local_numpy_sum,
+                name=NUMPY_UFUNCS_REWRITE), 47),
         # After fusion, before the in-place rewrites (50.5), which keep
         # the Op's class.
         (in2out(local_flat_elemwise, name=FLAT_ELEMWISE_REWRITE), 49.4))

@@ -11,10 +11,12 @@ pointers, which GCC vectorises. Anything else takes PyTensor's loop.
 
 :class:`NumpyUfunc` computes ``tanh``, ``exp`` and ``log`` with NumPy's
 vectorised loops: C code calls the C library's scalar functions, which no
-compiler vectorises without ``-ffast-math``.
+compiler vectorises without ``-ffast-math``. :class:`NumpySum` sums
+float32 over the innermost axis in float64 with NumPy's vectorised loop:
+PyTensor's C code adds one element after the other.
 
-The node rewriters :data:`local_flat_elemwise` and :data:`local_numpy_ufuncs`
-put these Ops in a graph; blocks' C mode
+The node rewriters :data:`local_flat_elemwise`, :data:`local_numpy_ufuncs`
+and :data:`local_numpy_sum` put these Ops in a graph; blocks' C mode
 (:func:`blocks.compilation.backend_mode`) registers them, with
 :data:`local_unshared_dot22_to_dot22scalar` in place of PyTensor's
 ``local_dot22_to_dot22scalar``.
@@ -26,11 +28,13 @@ from pytensor.graph.rewriting.basic import node_rewriter
 from pytensor.scalar import basic as scalar
 from pytensor.tensor.blas import Dot22
 from pytensor.tensor.elemwise import Elemwise
-from pytensor.tensor.math import mul
+from pytensor.tensor import tensor
+from pytensor.tensor.math import Sum, mul
 from pytensor.tensor.rewriting.blas import local_dot22_to_dot22scalar
 
-__all__ = ['FlatElemwise', 'NumpyUfunc', 'local_flat_elemwise',
-           'local_numpy_ufuncs', 'local_unshared_dot22_to_dot22scalar']
+__all__ = ['FlatElemwise', 'NumpySum', 'NumpyUfunc', 'local_flat_elemwise',
+           'local_numpy_sum', 'local_numpy_ufuncs',
+           'local_unshared_dot22_to_dot22scalar']
 
 # Given to the scalar code as its failure statement: a scalar Op that can
 # fail (integer division by zero, ...) jumps to a label of PyTensor's own
@@ -235,6 +239,61 @@ def _numpy_ufuncs(fgraph, node):
 
 
 local_numpy_ufuncs = node_rewriter([Elemwise])(_numpy_ufuncs)
+
+
+class NumpySum(Op):
+    """A float32 sum over `axes`, accumulated in float64 by NumPy.
+
+    PyTensor's C ``Sum`` accumulates float32 in float64 one element after
+    the other: over the innermost axis of a large tensor (a convolution's
+    bias gradient, ``axis=(0, 2, 3)`` of a 128x20x24x24 tensor) that was
+    measured 5 to 9 times slower than NumPy's vectorised float64 summation
+    (4.7 ms against 0.5 ms). Both accumulate in float64.
+
+    Parameters
+    ----------
+    axes : tuple of int
+        The axes summed over, as non-negative ints.
+
+    """
+
+    __props__ = ('axes',)
+
+    def __init__(self, axes: tuple[int, ...]):
+        self.axes = tuple(axes)
+
+    def make_node(self, x):
+        kept = [i for i in range(x.ndim) if i not in self.axes]
+        out = tensor(dtype=x.dtype,
+                     shape=tuple(x.type.shape[i] for i in kept))
+        return Apply(self, [x], [out])
+
+    def perform(self, node, inputs, output_storage):
+        (x,) = inputs
+        total = numpy.add.reduce(x, axis=self.axes, dtype='float64')
+        output_storage[0][0] = numpy.asarray(total, dtype=x.dtype)
+
+    def infer_shape(self, fgraph, node, input_shapes):
+        (shape,) = input_shapes
+        return [tuple(s for i, s in enumerate(shape) if i not in self.axes)]
+
+    def __str__(self):
+        return f'NumpySum{{axes={list(self.axes)}}}'
+
+
+def _numpy_sum(fgraph, node):
+    """Replace float32 sums accumulated in float64 over the innermost axis
+    of 3-d and larger tensors by :class:`NumpySum` (over other axes, and
+    on smaller tensors, PyTensor's C loop was as fast or faster)."""
+    (x,), (output,) = node.inputs, node.outputs
+    axes = tuple(range(x.ndim)) if node.op.axis is None else node.op.axis
+    if (x.ndim < 3 or x.ndim - 1 not in axes or x.dtype != 'float32' or
+            output.dtype != 'float32' or node.op.acc_dtype != 'float64'):
+        return None
+    return [NumpySum(axes)(x)]
+
+
+local_numpy_sum = node_rewriter([Sum])(_numpy_sum)
 
 
 def _unshared_dot22_to_dot22scalar(fgraph, node):

@@ -217,3 +217,28 @@ def test_flat_elemwise_kernels_match_numpy_in_every_layout():
         for result, reference in zip(results, expected, strict=True):
             numpy.testing.assert_allclose(result, reference, rtol=1e-12)
         numpy.testing.assert_allclose(W.get_value(), expected_W, rtol=1e-12)
+
+
+def test_numpy_sum_replaces_c_sum_over_innermost_axis():
+    from blocks.compilation import c_mode
+    x = tensor.tensor4('x', dtype='float32')
+    compiled = function([x], [x.sum(axis=(0, 2, 3)), x.sum(), x.sum(axis=0)],
+                        mode=c_mode())
+    ops = [str(node.op) for node in compiled.maker.fgraph.toposort()]
+    assert 'NumpySum{axes=[0, 2, 3]}' in ops
+    assert 'NumpySum{axes=[0, 1, 2, 3]}' in ops
+    # Not without the innermost axis (C is faster there), nor on matrices.
+    assert sum(op.startswith('NumpySum') for op in ops) == 2
+    m = tensor.matrix('m', dtype='float32')
+    matrix_sum = function([m], m.sum(axis=1), mode=c_mode())
+    assert not any('NumpySum' in str(node.op)
+                   for node in matrix_sum.maker.fgraph.apply_nodes)
+    value = numpy.random.RandomState(0).rand(3, 4, 5, 6).astype('float32')
+    by_loop = numpy.zeros(4)
+    for b, c, i, j in numpy.ndindex(value.shape):
+        by_loop[c] += float(value[b, c, i, j])
+    results = compiled(value)
+    assert results[0].dtype == 'float32'
+    numpy.testing.assert_allclose(results[0], by_loop, rtol=1e-6)
+    numpy.testing.assert_allclose(results[1], by_loop.sum(), rtol=1e-6)
+    numpy.testing.assert_allclose(results[2], value.sum(axis=0), rtol=1e-6)

@@ -2,17 +2,25 @@
 
 All three functions work on an un-flipped kernel (the Ops flip it first
 when ``filter_flip`` is set) and on explicit paddings. The data movement is
-one strided copy (im2col) into a ``(channels*kh*kw, positions)`` matrix, so
-that each direction is a single large BLAS product rather than a loop over
-the batch.
+one strided copy (im2col) of the image windows, so that each direction is
+BLAS products rather than a loop over kernel taps.
 
-The positions are ordered ``(batch, row, column)`` or, for narrow outputs,
-``(row, column, batch)``: NumPy copies and adds fastest along long
-contiguous runs, and a run is one output row (``ow`` elements) in the
-first order but ``ow * batch`` elements in the second, at the price of
-transposing the input and the output once. A LeNet's second layer
-(``ow = 8``) runs about 20% faster with the batch innermost, its first
-(``ow = 24``) several times slower (``benchmarks/conv.py``).
+The layout of the windows depends on the output's width:
+
+* wide outputs keep the batch outermost: im2col gives one
+  ``(channels*kh*kw, oh*ow)`` matrix per image, and ``numpy.matmul``
+  multiplies them image by image. Inputs and outputs keep their
+  ``(B, C, H, W)`` layout, so nothing is transposed; a LeNet's first layer
+  (``ow = 24``) runs its forward pass and weight gradient about 3.5 times
+  faster than with one ``(channels*kh*kw, B*oh*ow)`` matrix.
+* narrow outputs (``ow`` below :data:`BATCH_INNER_BELOW`) put the batch
+  innermost, ``(C, H, W, B)``, and im2col gives one
+  ``(channels*kh*kw, oh*ow*B)`` matrix: NumPy copies fastest along long
+  contiguous runs, and a run is then ``ow * B`` elements rather than
+  ``ow``, at the price of transposing the input and the output once. A
+  LeNet's second layer (``ow = 8``) runs about 20% faster so.
+
+(``benchmarks/conv.py`` times both layers.)
 """
 import numpy
 from numpy.lib.stride_tricks import as_strided
@@ -32,7 +40,7 @@ class _Layout:
         self.batch_inner = ow < BATCH_INNER_BELOW
 
     def images(self, x, pad):
-        """`x` (B, C, H, W) zero-padded, as (C, B, H, W) or (C, H, W, B)."""
+        """`x` (B, C, H, W) zero-padded, as (B, C, H, W) or (C, H, W, B)."""
         b, c, h, w = x.shape
         ph, pw = pad
         if self.batch_inner:
@@ -40,10 +48,13 @@ class _Layout:
             out[:, ph:ph + h, pw:pw + w] = x.transpose(1, 2, 3, 0)
             return out
         if not ph and not pw:
-            return x.transpose(1, 0, 2, 3)  # a view: im2col copies anyway
-        out = numpy.zeros((c, b, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
-        out[:, :, ph:ph + h, pw:pw + w] = x.transpose(1, 0, 2, 3)
-        return out
+            return x  # im2col copies anyway
+        return numpy.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+
+    def empty_images(self, c, b, padded, dtype):
+        """Zeroed padded images in this layout, for the input gradient."""
+        shape = (c,) + padded + (b,) if self.batch_inner else (b, c) + padded
+        return numpy.zeros(shape, dtype=dtype)
 
     def from_images(self, images, pad, shape):
         """The (B, C, H, W) array of the unpadded part of `images`."""
@@ -51,11 +62,11 @@ class _Layout:
         if self.batch_inner:
             crop = images[:, ph:ph + h, pw:pw + w].transpose(3, 0, 1, 2)
         else:
-            crop = images[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3)
+            crop = images[:, :, ph:ph + h, pw:pw + w]
         return numpy.ascontiguousarray(crop)
 
     def window(self, images, u, v, oh, ow, stride, dil):
-        """The cells that kernel tap (u, v) meets, as (C, positions...)."""
+        """The cells that kernel tap (u, v) meets, in the images' layout."""
         rows = slice(u * dil[0], u * dil[0] + stride[0] * (oh - 1) + 1,
                      stride[0])
         cols = slice(v * dil[1], v * dil[1] + stride[1] * (ow - 1) + 1,
@@ -65,7 +76,8 @@ class _Layout:
         return images[:, :, rows, cols]
 
     def im2col(self, images, kh, kw, oh, ow, stride, dil):
-        """``(C*kh*kw, positions)`` windows of the padded images, copied."""
+        """The windows of the padded images, copied: ``(C*kh*kw, oh*ow*B)``
+        with the batch inner, else ``(B, C*kh*kw, oh*ow)``."""
         strides = images.strides
         if self.batch_inner:
             sc, sh, sw, sb = strides
@@ -73,29 +85,32 @@ class _Layout:
             steps = (sc, sh * dil[0], sw * dil[1], sh * stride[0],
                      sw * stride[1], sb)
         else:
-            sc, sb, sh, sw = strides
-            shape = images.shape[:1] + (kh, kw, images.shape[1], oh, ow)
-            steps = (sc, sh * dil[0], sw * dil[1], sb, sh * stride[0],
+            sb, sc, sh, sw = strides
+            shape = images.shape[:2] + (kh, kw, oh, ow)
+            steps = (sb, sc, sh * dil[0], sw * dil[1], sh * stride[0],
                      sw * stride[1])
         view = as_strided(images, shape=shape, strides=steps,
                           writeable=False)
-        return numpy.ascontiguousarray(view).reshape(
-            shape[0] * kh * kw, -1)
+        columns = numpy.ascontiguousarray(view)
+        if self.batch_inner:
+            return columns.reshape(shape[0] * kh * kw, -1)
+        return columns.reshape(shape[0], shape[1] * kh * kw, oh * ow)
 
     def outputs(self, y):
-        """`y` (B, K, oh, ow) as (K, positions)."""
-        order = (1, 2, 3, 0) if self.batch_inner else (1, 0, 2, 3)
-        return numpy.ascontiguousarray(y.transpose(order)).reshape(
-            y.shape[1], -1)
+        """`y` (B, K, oh, ow) as (K, oh*ow*B) or (B, K, oh*ow)."""
+        b, k = y.shape[:2]
+        if self.batch_inner:
+            return numpy.ascontiguousarray(y.transpose(1, 2, 3, 0)).reshape(
+                k, -1)
+        return y.reshape(b, k, -1)
 
     def from_outputs(self, y2, b, oh, ow):
-        """(K, positions) back to (B, K, oh, ow)."""
-        k = y2.shape[0]
+        """:meth:`outputs` back to (B, K, oh, ow)."""
+        k = y2.shape[-2]
         if self.batch_inner:
-            y = y2.reshape(k, oh, ow, b).transpose(3, 0, 1, 2)
-        else:
-            y = y2.reshape(k, b, oh, ow).transpose(1, 0, 2, 3)
-        return numpy.ascontiguousarray(y)
+            return numpy.ascontiguousarray(
+                y2.reshape(k, oh, ow, b).transpose(3, 0, 1, 2))
+        return y2.reshape(b, k, oh, ow)
 
 
 def corr_forward(x, w, pad, stride, dil):
@@ -123,7 +138,13 @@ def corr_grad_weights(x, gy, kshape, pad, stride, dil):
         return numpy.zeros((k, c, kh, kw), dtype=numpy.result_type(x, gy))
     layout = _Layout(ow)
     cols = layout.im2col(layout.images(x, pad), kh, kw, oh, ow, stride, dil)
-    return (layout.outputs(gy) @ cols.T).reshape(k, c, kh, kw)
+    gy2 = layout.outputs(gy)
+    if layout.batch_inner:
+        return (gy2 @ cols.T).reshape(k, c, kh, kw)
+    # One small product per image, summed: no transposed copy of the
+    # windows or of the gradient, which cost more than the sum.
+    return numpy.matmul(gy2, cols.transpose(0, 2, 1)).sum(axis=0).reshape(
+        k, c, kh, kw)
 
 
 def corr_grad_input(w, gy, ishape, pad, stride, dil):
@@ -133,14 +154,13 @@ def corr_grad_input(w, gy, ishape, pad, stride, dil):
     layout = _Layout(ow)
     dtype = numpy.result_type(w, gy)
     padded = (ishape[0] + 2 * pad[0], ishape[1] + 2 * pad[1])
-    shape = ((c,) + padded + (b,) if layout.batch_inner
-             else (c, b) + padded)
-    images = numpy.zeros(shape, dtype=dtype)
+    images = layout.empty_images(c, b, padded, dtype)
     if oh > 0 and ow > 0 and b > 0:
-        cols = (w.reshape(k, -1).T @ layout.outputs(gy)).reshape(
-            c, kh, kw, -1)
+        cols = w.reshape(k, -1).T @ layout.outputs(gy)
+        cols = (cols.reshape(c, kh, kw, -1) if layout.batch_inner
+                else cols.reshape(b, c, kh, kw, -1))
         for u in range(kh):
             for v in range(kw):
                 window = layout.window(images, u, v, oh, ow, stride, dil)
-                window += cols[:, u, v].reshape(window.shape)
+                window += cols[..., u, v, :].reshape(window.shape)
     return layout.from_images(images, pad, ishape)

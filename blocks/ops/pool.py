@@ -71,17 +71,23 @@ class _PoolGeometry:
         out[..., ph:ph + self.valid[0], pw:pw + self.valid[1]] = x
         return out
 
-    def tiles(self, x, writeable=False):
-        """A ``(..., rows, wh, columns, ww)`` view of `x` when the windows
-        tile it without overlap or padding, else None."""
+    def rows_of_tiles(self, x, writeable=False):
+        """A ``(..., rows, wh, columns * ww)`` view of `x` when the windows
+        tile it without overlap or padding, else None.
+
+        Each window row stays one contiguous run of ``columns * ww``
+        cells: NumPy's loops are far faster on such runs than on the
+        ``ww``-long ones of a ``(..., rows, wh, columns, ww)`` view.
+
+        """
         if self.pad != (0, 0) or self.stride != self.ws or any(
                 o * w > v for o, w, v in zip(self.out, self.ws, self.valid,
                                              strict=True)):
             return None
         (oh, ow), (wh, ww) = self.out, self.ws
         *lead, sh, sw = x.strides
-        return as_strided(x, shape=x.shape[:-2] + (oh, wh, ow, ww),
-                          strides=(*lead, sh * wh, sh, sw * ww, sw),
+        return as_strided(x, shape=x.shape[:-2] + (oh, wh, ow * ww),
+                          strides=(*lead, sh * wh, sh, sw),
                           writeable=writeable)
 
     def crop(self, xe):
@@ -272,15 +278,19 @@ class MaxPoolGrad(PoolBase):
     def perform(self, node, inputs, output_storage):
         x, maxout, gz = inputs
         geo = self._geometry(x.shape)
-        tiles = geo.tiles(x)
+        tiles = geo.rows_of_tiles(x)
         if tiles is not None:
-            # Non-overlapping windows: a comparison and a product, in place.
+            # Non-overlapping windows: a comparison with the maxima and a
+            # product, each repeated along the columns of its window.
             covered = all(o * w == v for o, w, v in zip(
                 geo.out, self.ws, geo.valid, strict=True))
-            gx = (numpy.empty_like if covered else numpy.zeros_like)(x)
-            gx_tiles = geo.tiles(gx, writeable=True)
-            numpy.equal(tiles, maxout[..., :, None, :, None], out=gx_tiles)
-            gx_tiles *= gz[..., :, None, :, None]
+            gx = (numpy.empty_like if covered else numpy.zeros_like)(
+                x, order='C')
+            gx_tiles = geo.rows_of_tiles(gx, writeable=True)
+            ww = self.ws[1]
+            numpy.equal(tiles, numpy.repeat(maxout, ww, axis=-1)[
+                ..., :, None, :], out=gx_tiles)
+            gx_tiles *= numpy.repeat(gz, ww, axis=-1)[..., :, None, :]
             output_storage[0][0] = gx
             return
         xe = geo.extend(x, _lowest)
