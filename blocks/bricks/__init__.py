@@ -16,6 +16,10 @@ from blocks.bricks.sequences import Sequence, FeedforwardSequence, MLP
 from blocks.bricks.wrappers import WithExtraDims
 from blocks.bricks.bn import (BatchNormalization, BatchNormalizedMLP,
                               SpatialBatchNormalization)
+from blocks.bricks.recurrent import (BaseRecurrent, SimpleRecurrent, LSTM,
+                                     GatedRecurrent, Bidirectional,
+                                     RecurrentStack, RECURRENTSTACK_SEPARATOR,
+                                     recurrent)
 
 __all__ = ['application', 'Brick', 'lazy',
            'Activation', 'Feedforward', 'Initializable', 'LinearLike',
@@ -26,4 +30,7 @@ __all__ = ['application', 'Brick', 'lazy',
            'Sequence', 'FeedforwardSequence', 'MLP',
            'WithExtraDims',
            'BatchNormalization', 'SpatialBatchNormalization',
-           'BatchNormalizedMLP']
+           'BatchNormalizedMLP',
+           'BaseRecurrent', 'SimpleRecurrent', 'LSTM', 'GatedRecurrent',
+           'Bidirectional', 'RecurrentStack', 'RECURRENTSTACK_SEPARATOR',
+           'recurrent']
