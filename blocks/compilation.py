@@ -48,7 +48,7 @@ from blocks.kernels import (
 __all__ = [
     'BACKENDS',
     'FLAT_ELEMWISE_REWRITE',
-    'NUMPY_UFUNCS_REWRITE',
+    'NUMPY_SUM_REWRITE', 'NUMPY_UFUNCS_REWRITE',
     'BlocksMode',
     'NumpyUfunc',
     'backend_mode',
@@ -70,6 +70,7 @@ BLAS_ROUTINES = ('sgemm_', 'dgemm_', 'sgemv_', 'dgemv_', 'sger_', 'dger_',
                  'sscal_', 'dscal_', 'sswap_', 'dswap_')
 
 #: Names of blocks' rewrites in the C mode (see :mod:`blocks.kernels`).
+NUMPY_SUM_REWRITE = 'blocks_numpy_sum'
 NUMPY_UFUNCS_REWRITE = 'blocks_numpy_ufuncs'
 FLAT_ELEMWISE_REWRITE = 'blocks_flat_elemwise'
 DOT22SCALAR_REWRITE = 'blocks_unshared_dot22scalar'
@@ -217,8 +218,10 @@ def c_mode(linker: str = 'cvm') -> BlocksMode:
                 name=DOT22SCALAR_REWRITE), 1.71),
         # Before elementwise fusion (position 49), which would fold these
         # functions into C loops.
-        (in2out(local_numpy_ufuncs, local_numpy_sum,
-                name=NUMPY_UFUNCS_REWRITE), 47),
+        (in2out(local_numpy_ufuncs, name=NUMPY_UFUNCS_REWRITE), 47),
+        # One rewriter per in2out: a group of them holds a lambda, which
+        # would make the mode, and so checkpoints, unpicklable.
+        (in2out(local_numpy_sum, name=NUMPY_SUM_REWRITE), 47.01),
         # After fusion, before the in-place rewrites (50.5), which keep
         # the Op's class.
         (in2out(local_flat_elemwise, name=FLAT_ELEMWISE_REWRITE), 49.4))
