@@ -29,6 +29,8 @@ prefixed ones (``scipy_sgemm_``).
 import ctypes
 import glob
 import os
+from collections.abc import Sequence
+from typing import Any
 
 import numpy
 import pytensor
@@ -48,7 +50,7 @@ from blocks.kernels import (
 __all__ = [
     'BACKENDS',
     'FLAT_ELEMWISE_REWRITE',
-    'NUMPY_SUM_REWRITE', 'NUMPY_UFUNCS_REWRITE',
+    'NUMPY_SUM_REWRITE', 'NUMPY_UFUNCS_REWRITE', 'RECIPE_ATTRIBUTE',
     'BlocksMode',
     'NumpyUfunc',
     'backend_mode',
@@ -57,6 +59,7 @@ __all__ = [
     'default_mode',
     'describe',
     'function',
+    'remember_how_to_compile',
     'scipy_openblas_ldflags',
     'user_chose_mode',
 ]
@@ -362,14 +365,36 @@ def describe(mode: Mode | str | None = None) -> dict:
     return {'linker': linker_name, 'optimizer': optimizer, 'blas': blas}
 
 
+#: Attribute of a function's ``maker`` that holds its recipe (the function
+#: itself has ``__slots__``).
+RECIPE_ATTRIBUTE = 'blocks_recipe'
+
+
+def remember_how_to_compile(function: Any, inputs: Sequence[Any] | None,
+                            outputs: Any, kwargs: dict[str, Any]) -> None:
+    """Record what ``function`` was compiled from, to rebuild it on load.
+
+    Parameters
+    ----------
+    function : :class:`pytensor.compile.executor.Function`
+        The compiled function.
+    inputs, outputs
+        As given to :func:`blocks.compilation.function`.
+    kwargs : dict
+        The other arguments, as given (a ``mode`` of ``None`` stays
+        ``None``: the loading process picks its default).
+    """
+    maker = getattr(function, 'maker', None)
+    if maker is not None:
+        setattr(maker, RECIPE_ATTRIBUTE, (inputs, outputs, dict(kwargs)))
+
+
 def function(inputs, outputs=None, **kwargs):
     """:func:`pytensor.function` with blocks' default mode.
 
     A ``mode`` given by the caller wins over the ``backend`` option.
 
     """
-    # blocks.serialization imports this module.
-    from blocks.serialization.functions import remember_how_to_compile
     given = dict(kwargs)
     if kwargs.get('mode') is None:
         kwargs['mode'] = default_mode()

@@ -5,7 +5,8 @@ rewriting feature attached, and links it again when unpickled: for a small
 MLP that is over half of the main loop's pickle and of the time spent
 writing a checkpoint, for something that can be rebuilt. A function
 compiled by :func:`blocks.compilation.function` remembers the graph and
-the arguments it was compiled from (:func:`remember_how_to_compile`); the
+the arguments it was compiled from
+(:func:`blocks.compilation.remember_how_to_compile`); the
 checkpoint picklers store only that recipe, whose variables the pickle of
 the main loop holds anyway (the algorithm's cost, updates and inputs), and
 unpickling compiles it again through :func:`blocks.compilation.function`,
@@ -19,28 +20,10 @@ are pickled by PyTensor as before.
 from collections.abc import Sequence
 from typing import Any
 
-#: Attribute of a function's ``maker`` that holds its recipe (the function
-#: itself has ``__slots__``).
-RECIPE_ATTRIBUTE = 'blocks_recipe'
+import pytensor
 
-
-def remember_how_to_compile(function: Any, inputs: Sequence[Any] | None,
-                            outputs: Any, kwargs: dict[str, Any]) -> None:
-    """Record what ``function`` was compiled from, to rebuild it on load.
-
-    Parameters
-    ----------
-    function : :class:`pytensor.compile.executor.Function`
-        The compiled function.
-    inputs, outputs
-        As given to :func:`blocks.compilation.function`.
-    kwargs : dict
-        The other arguments, as given (a ``mode`` of ``None`` stays
-        ``None``: the loading process picks its default).
-    """
-    maker = getattr(function, 'maker', None)
-    if maker is not None:
-        setattr(maker, RECIPE_ATTRIBUTE, (inputs, outputs, dict(kwargs)))
+from blocks.compilation import RECIPE_ATTRIBUTE
+from blocks.compilation import function as compile_function
 
 
 def reduce_compiled_function(function: Any) -> Any:
@@ -58,9 +41,6 @@ def reduce_compiled_function(function: Any) -> Any:
 def _recompile(inputs: Sequence[Any] | None, outputs: Any,
                kwargs: dict[str, Any], trust_input: bool = False) -> Any:
     """Compile a function again from its recipe (at unpickling)."""
-    import pytensor
-
-    from blocks.compilation import function as compile_function
     if not pytensor.config.unpickle_function:
         # PyTensor's own pickling honours this flag the same way.
         return None
