@@ -100,6 +100,9 @@ def test_an_epoch_with_zero_batches_is_an_error():
 
 
 def test_extension_error_runs_on_error_and_is_reraised():
+    # Whatever handler the process had (a shell may start it ignoring
+    # SIGINT) is put back.
+    handler_before = signal.getsignal(signal.SIGINT)
     explode = Explode()
     main_loop = MainLoop(MockAlgorithm(), ListStream(range(10)),
                          extensions=[explode, FinishAfter(after_n_epochs=1)])
@@ -109,7 +112,7 @@ def test_extension_error_runs_on_error_and_is_reraised():
     assert isinstance(explode.errors[0], RuntimeError)
     assert 'extension failed on purpose' in main_loop.log[3]['got_exception']
     assert 'training_finished' not in main_loop.log.current_row
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is handler_before
 
 
 def test_find_extension():
@@ -400,6 +403,7 @@ def test_stream_sources_that_do_not_match_the_algorithm_fail_before_training():
 
 
 def test_a_signal_handler_writes_nothing_and_the_loop_records_it_after():
+    handler_before = signal.getsignal(signal.SIGINT)
     seen = {}
 
     class SignalSelf(SimpleExtension):
@@ -424,4 +428,4 @@ def test_a_signal_handler_writes_nothing_and_the_loop_records_it_after():
     assert main_loop.status['iterations_done'] == 5
     assert main_loop.log[5]['training_finished']
     assert seen['on_interrupt_at'] == 5
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is handler_before
