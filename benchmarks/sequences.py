@@ -91,7 +91,7 @@ def measure(steps: int, lines: int, profile: bool) -> dict:
 def _top_ops(stats, top: int = 8) -> list:
     """The operations that take the most time, with their share."""
     times = {}
-    for node, seconds in stats.apply_time.items():
+    for (_, node), seconds in stats.apply_time.items():
         name = type(node.op).__name__
         if name == 'Scan':
             name = f"Scan({node.op.name})"
