@@ -20,10 +20,8 @@ are pickled by PyTensor as before.
 from collections.abc import Sequence
 from typing import Any
 
-import pytensor
-
-from blocks.compilation import RECIPE_ATTRIBUTE
-from blocks.compilation import function as compile_function
+# PyTensor and blocks.compilation are imported where they are used: the
+# data layer imports blocks.serialization and must not load PyTensor.
 
 
 def reduce_compiled_function(function: Any) -> Any:
@@ -31,6 +29,7 @@ def reduce_compiled_function(function: Any) -> Any:
 
     ``NotImplemented`` (PyTensor's own pickling) when it has none.
     """
+    from blocks.compilation import RECIPE_ATTRIBUTE
     recipe = getattr(function.maker, RECIPE_ATTRIBUTE, None)
     if recipe is None:
         return NotImplemented
@@ -41,6 +40,9 @@ def reduce_compiled_function(function: Any) -> Any:
 def _recompile(inputs: Sequence[Any] | None, outputs: Any,
                kwargs: dict[str, Any], trust_input: bool = False) -> Any:
     """Compile a function again from its recipe (at unpickling)."""
+    import pytensor
+
+    from blocks.compilation import function as compile_function
     if not pytensor.config.unpickle_function:
         # PyTensor's own pickling honours this flag the same way.
         return None
