@@ -242,14 +242,21 @@ class UpdatesAlgorithm(TrainingAlgorithm):
             matched to the inputs by name.
 
         """
+        self._call_checked(self._function, self._batch_values(batch))
+
+    def _batch_values(self, batch: dict) -> list:
+        """The batch's values in the order of :attr:`inputs`."""
         # The full check runs only when the set of sources differs from
         # the last one accepted: in a training loop it is always the same.
         if batch.keys() != self._accepted_sources:
             self._check_source_names(list(batch), self._input_names)
             self._accepted_sources = frozenset(batch)
-        values = [batch[name] for name in self._input_names]
+        return [batch[name] for name in self._input_names]
+
+    def _call_checked(self, compiled, values: list):
+        """``compiled(*values)``, with a clear error for mismatched data."""
         try:
-            self._function(*values)
+            return compiled(*values)
         except TypeError as exc:
             # Diagnosed only on failure: batches that fit pay nothing.
             error = input_mismatch_error(self.inputs, values,

@@ -28,7 +28,6 @@ from pytensor.graph.traversal import ancestors
 from blocks.algorithms.gradient_descent import GradientDescent
 from blocks.compilation import function
 from blocks.distributed.communicator import mpi, world
-from blocks.utils.input_errors import input_mismatch_error
 
 logger = logging.getLogger(__name__)
 
@@ -185,24 +184,14 @@ class DistributedGradientDescent(GradientDescent):
         if comm.size == 1:
             super().process_batch(batch)
             return
-        if batch.keys() != self._accepted_sources:
-            self._check_source_names(list(batch), self._input_names)
-            self._accepted_sources = frozenset(batch)
-        values = [batch[name] for name in self._input_names]
+        values = self._batch_values(batch)
         buffer = self.__dict__.get('_buffer')
         if buffer is None:  # unpickled: the buffer is not saved
             buffer = self._buffer = numpy.empty(self._buffer_size(),
                                                 dtype=self._dtype())
         examples = numpy.shape(values[0])[self.example_axis]
         if examples:
-            try:
-                gradients = self._gradient_function(*values)
-            except TypeError as exc:
-                error = input_mismatch_error(self.inputs, values,
-                                             'the training algorithm')
-                if error is None:
-                    raise
-                raise error from exc
+            gradients = self._call_checked(self._gradient_function, values)
             numpy.multiply(gradients, examples, out=buffer[:-1])
         else:
             buffer[:-1] = 0

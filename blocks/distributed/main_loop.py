@@ -28,6 +28,7 @@ from blocks.extensions.base import TrainingExtension
 from blocks.extensions.protocol import (BATCH_INTERRUPT_RECEIVED,
                                         EPOCH_INTERRUPT_RECEIVED,
                                         TRAINING_FINISH_REQUESTED)
+from blocks.extensions.progress import iteration_scheme
 from blocks.extensions.monitoring import (DataStreamMonitoring,
                                           TrainingDataMonitoring)
 from blocks.extensions.saveload import Checkpoint
@@ -96,15 +97,6 @@ class SaveOnRank0:
 
 def _class_names(extension):
     return {cls.__name__ for cls in type(extension).__mro__}
-
-
-def _training_scheme(stream):
-    while stream is not None:
-        scheme = getattr(stream, 'iteration_scheme', None)
-        if scheme is not None:
-            return scheme
-        stream = getattr(stream, 'data_stream', None)
-    return None
 
 
 class AgreeOnStop(TrainingExtension):
@@ -269,7 +261,7 @@ class DistributedMainLoop(MainLoop):
         if not isinstance(self.algorithm, DistributedGradientDescent):
             raise ValueError(NOT_DISTRIBUTED_ALGORITHM.format(
                 size=comm.size, type=type(self.algorithm).__name__))
-        scheme = _training_scheme(self.data_stream)
+        scheme = iteration_scheme(self.data_stream)
         if scheme is not None and not isinstance(scheme, ShardedScheme):
             raise ValueError(NOT_SHARDED.format(
                 size=comm.size, scheme=scheme,
