@@ -7,7 +7,8 @@ dense 10, softmax cross-entropy; plain SGD; float32. One step is forward,
 backward and update.
 
 For each thread count (1 and 2 by default) the script runs, each in a
-fresh subprocess with ``OMP_NUM_THREADS``/``OPENBLAS_NUM_THREADS`` set:
+fresh subprocess with ``OMP_NUM_THREADS``/``OPENBLAS_NUM_THREADS`` set and
+pinned to as many CPUs (``os.sched_setaffinity``, where there is one):
 
 * the blocks step (bricks, :class:`~blocks.algorithms.GradientDescent`,
   blocks' default compile mode), and the time of each layer's Ops run
@@ -184,9 +185,21 @@ def _child_env(threads: int) -> dict:
     return env
 
 
+def _cpus(threads: int) -> set[int] | None:
+    """The first `threads` CPUs this process may use (None where the
+    system cannot pin processes)."""
+    if not hasattr(os, 'sched_getaffinity'):
+        return None
+    return set(sorted(os.sched_getaffinity(0))[:threads])
+
+
 def _run_child(command, threads):
+    # Both sides pinned to the same CPUs: a thread count then bounds the
+    # cores, whatever helper threads a library starts.
+    cpus = _cpus(threads)
+    pin = None if cpus is None else (lambda: os.sched_setaffinity(0, cpus))
     done = subprocess.run(command, env=_child_env(threads), check=True,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, preexec_fn=pin)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
