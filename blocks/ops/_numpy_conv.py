@@ -4,7 +4,7 @@ All three functions work on an un-flipped kernel (the Ops flip it first
 when ``filter_flip`` is set) and on explicit paddings. The data movement is
 one strided copy (im2col) of the image windows, so that each direction is
 BLAS products rather than a loop over kernel taps. The products go through
-:func:`blocks.ops._blas.gemm` (SciPy's BLAS, the one library whose thread
+:mod:`blocks.ops._blas` (SciPy's BLAS, the one library whose thread
 pool a whole training step then uses).
 
 The layout of the windows depends on the output's width:
@@ -27,7 +27,7 @@ The layout of the windows depends on the output's width:
 import numpy
 from numpy.lib.stride_tricks import as_strided
 
-from blocks.ops._blas import gemm
+from blocks.ops._blas import gemm, gemm_each, gemm_sum
 
 #: Outputs narrower than this many columns put the batch innermost.
 BATCH_INNER_BELOW = 16
@@ -117,13 +117,6 @@ class _Layout:
         return y2.reshape(b, k, oh, ow)
 
 
-def _per_image(a, b_images, out):
-    """``a @ b_images[i]`` into ``out[i]`` for each image `i`."""
-    for b, o in zip(b_images, out, strict=True):
-        gemm(a, b, out=o)
-    return out
-
-
 def corr_forward(x, w, pad, stride, dil):
     """Cross-correlation of `x` (B, C, H, W) with `w` (K, C, kh, kw)."""
     b, c, h, wd = x.shape
@@ -141,7 +134,7 @@ def corr_forward(x, w, pad, stride, dil):
     if layout.batch_inner:
         return layout.from_outputs(gemm(w2, cols), b, oh, ow)
     out = numpy.empty((b, k, oh, ow), dtype=numpy.result_type(x, w))
-    _per_image(w2, cols, out.reshape(b, k, -1))
+    gemm_each(w2, cols, out.reshape(b, k, -1))
     return out
 
 
@@ -160,9 +153,8 @@ def corr_grad_weights(x, gy, kshape, pad, stride, dil):
     # One small product per image, summed in place: no transposed copy of
     # the windows or of the gradient, which cost more than the sum.
     grad = numpy.empty((k, c * kh * kw), dtype=numpy.result_type(x, gy))
-    for i, (g, col) in enumerate(zip(gy2, cols, strict=True)):
-        gemm(g, col.T, out=grad, accumulate=i > 0)
-    return grad.reshape(k, c, kh, kw)
+    return gemm_sum(gy2, cols.transpose(0, 2, 1), grad).reshape(
+        k, c, kh, kw)
 
 
 def corr_grad_input(w, gy, ishape, pad, stride, dil):
@@ -178,7 +170,7 @@ def corr_grad_input(w, gy, ishape, pad, stride, dil):
         if layout.batch_inner:
             cols = gemm(w2t, gy2).reshape(c, kh, kw, -1)
         else:
-            cols = _per_image(w2t, gy2, numpy.empty(
+            cols = gemm_each(w2t, gy2, numpy.empty(
                 (b, c * kh * kw, oh * ow), dtype=dtype)).reshape(
                     b, c, kh, kw, -1)
         for u in range(kh):
