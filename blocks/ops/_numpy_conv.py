@@ -149,7 +149,9 @@ def corr_grad_weights(x, gy, kshape, pad, stride, dil):
     cols = layout.im2col(layout.images(x, pad), kh, kw, oh, ow, stride, dil)
     gy2 = layout.outputs(gy)
     if layout.batch_inner:
-        return gemm(gy2, cols.T).reshape(k, c, kh, kw)
+        # (C*kh*kw, K) rather than (K, C*kh*kw): SciPy's OpenBLAS computes
+        # this shape a quarter faster; the transposed copy is small.
+        return gemm(cols, gy2.T).T.reshape(k, c, kh, kw)
     # One small product per image, summed in place: no transposed copy of
     # the windows or of the gradient, which cost more than the sum.
     grad = numpy.empty((k, c * kh * kw), dtype=numpy.result_type(x, gy))
