@@ -5,7 +5,8 @@ when ``filter_flip`` is set) and on explicit paddings. The data movement is
 one strided copy (im2col) of the image windows, so that each direction is
 BLAS products rather than a loop over kernel taps. The products go through
 :mod:`blocks.ops._blas` (SciPy's BLAS, the one library whose thread
-pool a whole training step then uses).
+pool a whole training step then uses); the copies are split over as many
+threads by :mod:`blocks.ops._threads`.
 
 The layout of the windows depends on the output's width:
 
