@@ -16,11 +16,17 @@ which way to read it. Stacks of matrices (one per image) are multiplied
 in a loop that calls the wrapper directly: it costs about as much as
 ``numpy.matmul`` on a stack.
 """
-import numpy
-from scipy.linalg import blas
+import functools
 
-_GEMM = {numpy.dtype(dtype): blas.get_blas_funcs('gemm', dtype=dtype)
-         for dtype in ('float32', 'float64', 'complex64', 'complex128')}
+import numpy
+
+
+@functools.cache
+def _gemms() -> dict:
+    # Imported on first use: scipy.linalg takes a fifth of a second.
+    from scipy.linalg import blas
+    return {numpy.dtype(dtype): blas.get_blas_funcs('gemm', dtype=dtype)
+            for dtype in ('float32', 'float64', 'complex64', 'complex128')}
 
 
 def _function(*arrays):
@@ -29,7 +35,7 @@ def _function(*arrays):
     dtype = arrays[0].dtype
     if any(a.dtype != dtype or 0 in a.shape for a in arrays):
         return None
-    return _GEMM.get(dtype)
+    return _gemms().get(dtype)
 
 
 def _transposed(x):

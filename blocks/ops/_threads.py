@@ -9,6 +9,7 @@ as many parts as SciPy's OpenBLAS has threads (``OPENBLAS_NUM_THREADS``,
 bounds the threads of a whole training step. Small work runs unsplit.
 """
 import ctypes
+import functools
 import glob
 import os
 from collections.abc import Callable
@@ -22,6 +23,7 @@ import scipy
 MIN_ELEMENTS = 1 << 16
 
 
+@functools.cache
 def _blas_threads() -> Callable[[], int]:
     """A function giving the thread count of SciPy's bundled OpenBLAS
     (1 where there is none, e.g. SciPy from conda)."""
@@ -38,7 +40,12 @@ def _blas_threads() -> Callable[[], int]:
     return lambda: 1
 
 
-threads = _blas_threads()
+def threads() -> int:
+    """The number of threads of SciPy's OpenBLAS, read at each call (so
+    that threadpoolctl's changes count)."""
+    return _blas_threads()()
+
+
 _executor: ThreadPoolExecutor | None = None
 _executor_key: tuple[int, int] | None = None
 
