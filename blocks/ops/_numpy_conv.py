@@ -5,8 +5,7 @@ when ``filter_flip`` is set) and on explicit paddings. The data movement is
 one strided copy (im2col) of the image windows, so that each direction is
 BLAS products rather than a loop over kernel taps. The products go through
 :mod:`blocks.ops._blas` (SciPy's BLAS, the one library whose thread
-pool a whole training step then uses); the copies are split over as many
-threads by :mod:`blocks.ops._threads`.
+pool a whole training step then uses).
 
 The layout of the windows depends on the output's width:
 
@@ -28,7 +27,6 @@ The layout of the windows depends on the output's width:
 import numpy
 from numpy.lib.stride_tricks import as_strided
 
-from blocks.ops import _threads
 from blocks.ops._blas import gemm, gemm_each, gemm_sum
 
 #: Outputs narrower than this many columns put the batch innermost.
@@ -51,12 +49,7 @@ class _Layout:
         ph, pw = pad
         if self.batch_inner:
             out = numpy.zeros((c, h + 2 * ph, w + 2 * pw, b), dtype=x.dtype)
-
-            def part(start, stop):
-                out[start:stop, ph:ph + h, pw:pw + w] = x[
-                    :, start:stop].transpose(1, 2, 3, 0)
-
-            _threads.split(part, c, x.size)
+            out[:, ph:ph + h, pw:pw + w] = x.transpose(1, 2, 3, 0)
             return out
         if not ph and not pw:
             return x  # im2col copies anyway
@@ -74,7 +67,7 @@ class _Layout:
             crop = images[:, ph:ph + h, pw:pw + w].transpose(3, 0, 1, 2)
         else:
             crop = images[:, :, ph:ph + h, pw:pw + w]
-        return _threads.copy(crop)
+        return numpy.ascontiguousarray(crop)
 
     def window(self, images, u, v, oh, ow, stride, dil):
         """The cells that kernel tap (u, v) meets, in the images' layout."""
@@ -102,7 +95,7 @@ class _Layout:
                      sw * stride[1])
         view = as_strided(images, shape=shape, strides=steps,
                           writeable=False)
-        columns = _threads.copy(view)
+        columns = numpy.ascontiguousarray(view)
         if self.batch_inner:
             return columns.reshape(shape[0] * kh * kw, -1)
         return columns.reshape(shape[0], shape[1] * kh * kw, oh * ow)
@@ -111,14 +104,15 @@ class _Layout:
         """`y` (B, K, oh, ow) as (K, oh*ow*B) or (B, K, oh*ow)."""
         b, k = y.shape[:2]
         if self.batch_inner:
-            return _threads.copy(y.transpose(1, 2, 3, 0)).reshape(k, -1)
+            return numpy.ascontiguousarray(y.transpose(1, 2, 3, 0)).reshape(
+                k, -1)
         return y.reshape(b, k, -1)
 
     def from_outputs(self, y2, b, oh, ow):
         """:meth:`outputs` back to (B, K, oh, ow)."""
         k = y2.shape[-2]
         if self.batch_inner:
-            return _threads.copy(
+            return numpy.ascontiguousarray(
                 y2.reshape(k, oh, ow, b).transpose(3, 0, 1, 2))
         return y2.reshape(b, k, oh, ow)
 
@@ -181,15 +175,8 @@ def corr_grad_input(w, gy, ishape, pad, stride, dil):
             cols = gemm_each(w2t, gy2, numpy.empty(
                 (b, c * kh * kw, oh * ow), dtype=dtype)).reshape(
                     b, c, kh, kw, -1)
-
-        def add_windows(start, stop):
-            # Channels (batch inner) or images (batch outer) start:stop.
-            for u in range(kh):
-                for v in range(kw):
-                    window = layout.window(images[start:stop], u, v, oh, ow,
-                                           stride, dil)
-                    window += cols[start:stop, ..., u, v, :].reshape(
-                        window.shape)
-
-        _threads.split(add_windows, len(cols), images.size)
+        for u in range(kh):
+            for v in range(kw):
+                window = layout.window(images, u, v, oh, ow, stride, dil)
+                window += cols[..., u, v, :].reshape(window.shape)
     return layout.from_images(images, pad, ishape)

@@ -11,8 +11,6 @@ import pytensor.tensor as pt
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 
-from blocks.ops import _threads
-
 __all__ = [
     'AveragePoolGrad',
     'DownsampleFactorMaxGradGrad',
@@ -213,20 +211,11 @@ class Pool(PoolBase):
                 f"pool_2d: a {self.ws} window with padding {self.pad} does "
                 f"not fit the input's {x.shape[-2:]} rows and columns")
         if self.mode == 'max':
-            # Split over the first axis (an added one for a matrix).
-            xe = geo.extend(x if x.ndim > 2 else x[None], _lowest)
-            out = numpy.empty(xe.shape[:-2] + geo.out, dtype=x.dtype)
-
-            def part(start, stop):
-                windows = (xe[start:stop, ..., rows, cols]
-                           for rows, cols in geo.window_slices())
-                numpy.copyto(out[start:stop], next(windows))
-                for window in windows:
-                    numpy.maximum(out[start:stop], window,
-                                  out=out[start:stop])
-
-            _threads.split(part, len(out), x.size)
-            out = out if x.ndim > 2 else out[0]
+            xe = geo.extend(x, _lowest)
+            slices = geo.window_slices()
+            out = xe[(Ellipsis,) + next(slices)].copy()
+            for rows, cols in slices:
+                numpy.maximum(out, xe[..., rows, cols], out=out)
         else:
             xe = geo.extend(x, 0)
             out = numpy.zeros(x.shape[:-2] + geo.out, dtype=x.dtype)
@@ -284,19 +273,9 @@ class MaxPoolGrad(PoolBase):
                 geo.out, self.ws, geo.valid, strict=True))
             gx = (numpy.empty_like if covered else numpy.zeros_like)(
                 x, order='C')
-            # Split over the first axis (an added one for a matrix).
-            x3, maxout3, gz3, gx3 = (
-                (x, maxout, gz, gx) if x.ndim > 2
-                else (x[None], maxout[None], gz[None], gx[None]))
-
-            def part(start, stop):
-                for rows, cols in geo.window_slices():
-                    numpy.multiply(
-                        x3[start:stop, ..., rows, cols] == maxout3[
-                            start:stop], gz3[start:stop],
-                        out=gx3[start:stop, ..., rows, cols])
-
-            _threads.split(part, len(x3), x.size)
+            for rows, cols in geo.window_slices():
+                numpy.multiply(x[..., rows, cols] == maxout, gz,
+                               out=gx[..., rows, cols])
             output_storage[0][0] = gx
             return
         xe = geo.extend(x, _lowest)
