@@ -24,7 +24,9 @@ is empty), but SciPy, a PyTensor dependency, ships an OpenBLAS whose
 symbols carry a ``scipy_`` prefix. Unless the user set ``blas__ldflags``,
 PyTensor is pointed at that library, with preprocessor definitions that
 map the Fortran names PyTensor's C code calls (``sgemm_``) onto the
-prefixed ones (``scipy_sgemm_``).
+prefixed ones (``scipy_sgemm_``). It also runs
+:func:`blocks.memory.keep_freed_memory`, so that each call of a compiled
+function reuses the memory the previous call freed.
 """
 import ctypes
 import glob
@@ -46,6 +48,7 @@ from blocks.kernels import (
     local_numpy_ufuncs,
     local_unshared_dot22_to_dot22scalar,
 )
+from blocks.memory import keep_freed_memory
 
 __all__ = [
     'BACKENDS',
@@ -198,6 +201,7 @@ class BlocksMode(Mode):
 
     def __setstate__(self, state):
         configure_blas()
+        keep_freed_memory()
         super().__setstate__(state)
 
 
@@ -285,6 +289,7 @@ def backend_mode(backend: str) -> BlocksMode:
         raise ValueError(unknown_backend_message.format(
             backend=backend, choices=', '.join(map(repr, BACKENDS))))
     configure_blas()
+    keep_freed_memory()
     if backend == 'default':
         use_c = pytensor.config.cxx and pytensor.config.blas__ldflags
         backend = 'c' if use_c else 'numba'
@@ -306,6 +311,7 @@ def default_mode() -> Mode | None:
     backend = config.backend
     if backend == 'default' and user_chose_mode():
         configure_blas()
+        keep_freed_memory()
         return None
     return backend_mode(backend)
 

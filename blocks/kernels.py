@@ -46,6 +46,13 @@ def _is_scalar(variable) -> bool:
     return all(length == 1 for length in variable.type.shape)
 
 
+def _is_row(variable) -> bool:
+    """Broadcast along every axis but the innermost, e.g. ``(1, n)``."""
+    shape = variable.type.shape
+    return (len(shape) > 1 and all(length == 1 for length in shape[:-1])
+            and shape[-1] != 1)
+
+
 class FlatElemwise(Elemwise):
     """An :class:`~pytensor.tensor.elemwise.Elemwise` with a flat C loop.
 
@@ -115,11 +122,6 @@ static void {nodename}_flat_kernel(npy_intp n, {', '.join(parameters)}) {{
 """
         return source, inputs, destroyed
 
-    def c_support_code_apply(self, node, nodename):
-        code = super().c_support_code_apply(node, nodename)
-        parts = self._kernel_parts(node, nodename)
-        return code if parts is None else code + parts[0]
-
     def _c_all(self, node, nodename, inames, onames, sub):
         decl, checks, alloc, loop, end = super()._c_all(
             node, nodename, inames, onames, sub)
@@ -128,37 +130,92 @@ static void {nodename}_flat_kernel(npy_intp n, {', '.join(parameters)}) {{
             return decl, checks, alloc, loop, end
         _, inputs, destroyed = parts
         input_names = list(dict.fromkeys(inames))
-        arrays, arguments = [], []
+        # Arrays of the output's shape, rows broadcast along the leading
+        # axes, and the kernel's arguments in the order of its parameters.
+        full, rows, arguments = [], [], []
         for name, variable in zip(input_names, inputs, strict=True):
+            ctype = variable.type.dtype_specs()[1]
             if _is_scalar(variable):
-                ctype = variable.type.dtype_specs()[1]
                 arguments.append(f'(({ctype}*) PyArray_DATA({name}))[0]')
+            elif _is_row(variable):
+                rows.append(name)
+                arguments.append(f'({ctype}*) PyArray_DATA({name})')
             else:
-                arrays.append(name)
-                arguments.append(f'({variable.type.dtype_specs()[1]}*) '
-                                 f'PyArray_DATA({name})')
+                full.append(name)
+                arguments.append(f'({ctype}*) {name}_row')
         for index, (name, output) in enumerate(zip(onames, node.outputs,
                                                    strict=True)):
             if index not in destroyed:
-                arrays.append(name)
-                arguments.append(f'({output.type.dtype_specs()[1]}*) '
-                                 f'PyArray_DATA({name})')
-        size = f'PyArray_SIZE({onames[0]})'
-        flat = ' && '.join(f'PyArray_IS_C_CONTIGUOUS({name}) && '
-                           f'PyArray_SIZE({name}) == {size}'
-                           for name in arrays)
+                full.append(name)
+                ctype = output.type.dtype_specs()[1]
+                arguments.append(f'({ctype}*) {name}_row')
+        out = onames[0]
+        size = f'PyArray_SIZE({out})'
+        flat = ' && '.join(
+            [f'PyArray_IS_C_CONTIGUOUS({name}) && '
+             f'PyArray_SIZE({name}) == {size}' for name in full] +
+            ['0'] * bool(rows))
+        # Every array's innermost axis contiguous (any strides elsewhere):
+        # the kernel runs once per row.
+        row_checks = ' && '.join(
+            [f'{nodename}_same_shape({name}, {out})' for name in full] +
+            [f'PyArray_DIMS({name})[PyArray_NDIM({name}) - 1] == '
+             f'{nodename}_n' for name in rows] +
+            [f'({nodename}_n < 2 || PyArray_STRIDES({name})'
+             f'[PyArray_NDIM({name}) - 1] == PyArray_ITEMSIZE({name}))'
+             for name in full + rows])
+        pointers = '\n'.join(f'char* {name}_row = PyArray_BYTES({name});'
+                              for name in full)
+        advance = '\n'.join(
+            f'{name}_row += PyArray_STRIDES({name})[d];' for name in full)
+        rewind = '\n'.join(
+            f'{name}_row -= PyArray_STRIDES({name})[d] * '
+            f'PyArray_DIMS({out})[d];' for name in full)
         loop = f"""
+        {{
+        int {nodename}_nd = PyArray_NDIM({out});
+        npy_intp {nodename}_n = {nodename}_nd ?
+            PyArray_DIMS({out})[{nodename}_nd - 1] : 1;
+        {pointers}
         if ({flat}) {{
             {nodename}_flat_kernel({size}, {', '.join(arguments)});
+        }} else if ({nodename}_nd > 0 && {nodename}_n > 0 && {row_checks}) {{
+            npy_intp {nodename}_index[NPY_MAXDIMS] = {{0}};
+            npy_intp {nodename}_rows = {size} / {nodename}_n;
+            for (npy_intp r = 0; r < {nodename}_rows; r++) {{
+                {nodename}_flat_kernel({nodename}_n, {', '.join(arguments)});
+                for (int d = {nodename}_nd - 2; d >= 0; d--) {{
+                    {advance}
+                    if (++{nodename}_index[d] < PyArray_DIMS({out})[d])
+                        break;
+                    {nodename}_index[d] = 0;
+                    {rewind}
+                }}
+            }}
         }} else {{
             {loop}
+        }}
         }}
         """
         return decl, checks, alloc, loop, end
 
+    def c_support_code_apply(self, node, nodename):
+        code = super().c_support_code_apply(node, nodename)
+        parts = self._kernel_parts(node, nodename)
+        if parts is None:
+            return code
+        return code + parts[0] + f"""
+static int {nodename}_same_shape(PyArrayObject* a, PyArrayObject* b) {{
+    if (PyArray_NDIM(a) != PyArray_NDIM(b)) return 0;
+    for (int d = 0; d < PyArray_NDIM(a); d++)
+        if (PyArray_DIMS(a)[d] != PyArray_DIMS(b)[d]) return 0;
+    return 1;
+}}
+"""
+
     def c_code_cache_version_apply(self, node):
         version = super().c_code_cache_version_apply(node)
-        return (*version, ('blocks_flat_kernel', 2)) if version else version
+        return (*version, ('blocks_flat_kernel', 3)) if version else version
 
 
 def _flat_elemwise(fgraph, node):
