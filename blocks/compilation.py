@@ -43,6 +43,7 @@ from pytensor.link.jax.linker import JAXLinker
 from blocks.config import config
 from blocks.kernels import (
     NumpyUfunc,
+    local_contiguous_scan_matrices,
     local_flat_elemwise,
     local_numpy_sum,
     local_numpy_ufuncs,
@@ -80,6 +81,7 @@ NUMPY_SUM_REWRITE = 'blocks_numpy_sum'
 NUMPY_UFUNCS_REWRITE = 'blocks_numpy_ufuncs'
 FLAT_ELEMWISE_REWRITE = 'blocks_flat_elemwise'
 DOT22SCALAR_REWRITE = 'blocks_unshared_dot22scalar'
+CONTIGUOUS_SCAN_MATRICES_REWRITE = 'blocks_contiguous_scan_matrices'
 
 unknown_backend_message = """\
 Unknown blocks backend {backend!r}. The `backend` option (environment \
@@ -229,6 +231,8 @@ def c_mode(linker: str = 'cvm') -> BlocksMode:
         # One rewriter per in2out: a group of them holds a lambda, which
         # would make the mode, and so checkpoints, unpicklable.
         (in2out(local_numpy_sum, name=NUMPY_SUM_REWRITE), 47.01),
+        (in2out(local_contiguous_scan_matrices,
+                name=CONTIGUOUS_SCAN_MATRICES_REWRITE), 47.02),
         # After fusion, before the in-place rewrites (50.5), which keep
         # the Op's class.
         (in2out(local_flat_elemwise, name=FLAT_ELEMWISE_REWRITE), 49.4))

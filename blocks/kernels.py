@@ -27,12 +27,14 @@ from pytensor.graph.op import Op
 from pytensor.graph.rewriting.basic import node_rewriter
 from pytensor.scalar import basic as scalar
 from pytensor.tensor.blas import Dot22
-from pytensor.tensor.elemwise import Elemwise
-from pytensor.tensor import tensor
+from pytensor.scan.op import Scan
+from pytensor.tensor import as_tensor_variable, tensor
+from pytensor.tensor.elemwise import DimShuffle, Elemwise
 from pytensor.tensor.math import Sum, mul
 from pytensor.tensor.rewriting.blas import local_dot22_to_dot22scalar
 
-__all__ = ['FlatElemwise', 'NumpySum', 'NumpyUfunc', 'local_flat_elemwise',
+__all__ = ['Contiguous', 'FlatElemwise', 'NumpySum', 'NumpyUfunc',
+           'local_contiguous_scan_matrices', 'local_flat_elemwise',
            'local_numpy_sum', 'local_numpy_ufuncs',
            'local_unshared_dot22_to_dot22scalar']
 
@@ -374,3 +376,57 @@ def _unshared_dot22_to_dot22scalar(fgraph, node):
 
 local_unshared_dot22_to_dot22scalar = node_rewriter([mul])(
     _unshared_dot22_to_dot22scalar)
+
+
+class Contiguous(Op):
+    """A C-contiguous copy of a matrix (the matrix itself if it is one).
+
+    See :data:`local_contiguous_scan_matrices`.
+
+    """
+
+    __props__ = ()
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        return Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = numpy.ascontiguousarray(inputs[0])
+
+    def infer_shape(self, fgraph, node, input_shapes):
+        return input_shapes
+
+    def pullback(self, inputs, outputs, output_gradients):
+        return output_gradients
+
+
+def _contiguous_scan_matrices(fgraph, node):
+    """Give a scan its transposed matrices as C-contiguous copies.
+
+    PyTensor moves the transposed weights of a recurrent step's gradient,
+    ``dot(d, W.T)``, out of the backward scan as a transposed view, and
+    OpenBLAS multiplied a 32x1024 matrix by that view 1.5 times slower
+    than by a C-contiguous 1024x256 matrix (0.35 ms against 0.24 ms, at
+    every step). The copy is made once per call, outside the loop.
+
+    """
+    op = node.op
+    first = 1 + op.info.n_seqs + op.info.n_mit_mot + op.info.n_mit_sot + \
+        op.info.n_sit_sot + op.info.n_untraced_sit_sot + op.info.n_nit_sot
+    inputs = list(node.inputs)
+    changed = False
+    for position in range(first, len(inputs)):
+        variable = inputs[position]
+        owner = variable.owner
+        if (owner is not None and isinstance(owner.op, DimShuffle) and
+                owner.op.new_order == (1, 0)):
+            inputs[position] = Contiguous()(variable)
+            changed = True
+    if not changed:
+        return None
+    return node.op(*inputs, return_list=True)
+
+
+local_contiguous_scan_matrices = node_rewriter([Scan])(
+    _contiguous_scan_matrices)

@@ -38,7 +38,8 @@ _M_MMAP_THRESHOLD = -3
 
 _GLIBC_VARIABLES = ('MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_')
 
-_done = False
+#: What the first call of :func:`keep_freed_memory` did (None: not run).
+_done: bool | None = None
 
 
 def keep_freed_memory() -> bool:
@@ -54,9 +55,8 @@ def keep_freed_memory() -> bool:
 
     """
     global _done
-    if _done is not False:
-        return _done
-    _done = _raise_thresholds()
+    if _done is None:
+        _done = _raise_thresholds()
     return _done
 
 
