@@ -49,6 +49,7 @@ from blocks.kernels import (
     local_numpy_ufuncs,
     local_unshared_dot22_to_dot22scalar,
 )
+from blocks.fast_tanh import local_rational_tanh
 from blocks.memory import keep_freed_memory
 
 __all__ = [
@@ -82,6 +83,7 @@ NUMPY_UFUNCS_REWRITE = 'blocks_numpy_ufuncs'
 FLAT_ELEMWISE_REWRITE = 'blocks_flat_elemwise'
 DOT22SCALAR_REWRITE = 'blocks_unshared_dot22scalar'
 CONTIGUOUS_SCAN_MATRICES_REWRITE = 'blocks_contiguous_scan_matrices'
+RATIONAL_TANH_REWRITE = 'blocks_rational_tanh'
 
 unknown_backend_message = """\
 Unknown blocks backend {backend!r}. The `backend` option (environment \
@@ -225,6 +227,8 @@ def c_mode(linker: str = 'cvm') -> BlocksMode:
         # rewrite ran.
         (in2out(local_unshared_dot22_to_dot22scalar,
                 name=DOT22SCALAR_REWRITE), 1.71),
+        # Before the NumPy ufuncs take float32 tanh: this one fuses.
+        (in2out(local_rational_tanh, name=RATIONAL_TANH_REWRITE), 46.9),
         # Before elementwise fusion (position 49), which would fold these
         # functions into C loops.
         (in2out(local_numpy_ufuncs, name=NUMPY_UFUNCS_REWRITE), 47),
