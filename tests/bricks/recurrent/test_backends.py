@@ -81,7 +81,18 @@ def test_numba_matches_c_backend(reference):
 @_requires('jax')
 def test_jax_compiles_float32_steps_of_the_c_mode():
     # In float32 the C mode computes tanh and sigmoid with the rational
-    # tanh (blocks.fast_tanh), which JAX compiles as its own tanh.
+    # tanh (blocks.fast_tanh), which JAX compiles as its own tanh. JAX's
+    # 64-bit types are as PyTensor sets them for a float32 process.
+    import jax
+    x64 = jax.config.jax_enable_x64
+    jax.config.update('jax_enable_x64', False)
+    try:
+        _float32_lstm_under_jax()
+    finally:
+        jax.config.update('jax_enable_x64', x64)
+
+
+def _float32_lstm_under_jax():
     with pytensor.config.change_flags(floatX='float32'):
         inputs, outputs, values = _graph('lstm')
         values = [value.astype('float32') for value in values]
