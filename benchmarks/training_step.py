@@ -7,7 +7,10 @@ one worker process times the compiled training function of each backend
 (blocks' default C mode, Numba, JAX), interleaving the backends over several
 rounds so that load from other processes affects all alike; a second worker
 runs the same steps in PyTorch (``--torch-python``, a separate environment:
-torch is no dependency of blocks) with the same number of threads. JAX
+torch is no dependency of blocks) with the same number of threads. Each
+worker runs on the first N CPUs it may use (``sched_setaffinity``), N the
+thread count, besides the thread variables of BLAS, OpenMP and Numba: XLA's
+thread pool reads no variable and sizes itself by those CPUs. JAX
 computes asynchronously: every measurement ends by reading the parameters
 back, which waits for it.
 
@@ -22,8 +25,10 @@ Usage::
 on a machine that other jobs load it counts only the time the step really
 computes (with one thread; with more it sums them). ``--profile`` prints
 PyTensor's per-node profile of the default mode's Adam step (one thread).
-Prints milliseconds per step (the best round's mean) and the ratio
-PyTorch time / blocks time: above 1 means blocks is faster.
+Prints milliseconds per step (the best round's mean), the ratio
+PyTorch time / blocks time (above 1 means blocks is faster), and the cores
+the worker kept busy in that round (CPU time / wall time: at most the
+thread count).
 """
 import argparse
 import json
@@ -42,14 +47,45 @@ TORCH_PYTHON = '/work/torchvenv/bin/python'
 
 
 def thread_environment(threads: int) -> dict:
-    """Environment variables that limit every library to `threads`."""
+    """Environment variables that limit BLAS and Numba to `threads`."""
     value = str(threads)
     return dict(
         os.environ, PYTHONPATH=str(ROOT), OPENBLAS_NUM_THREADS=value,
         OMP_NUM_THREADS=value, MKL_NUM_THREADS=value,
-        NUMBA_NUM_THREADS=value,
-        XLA_FLAGS=(f'--xla_cpu_multi_thread_eigen={threads > 1} '
-                   f'intra_op_parallelism_threads={value}'))
+        NUMBA_NUM_THREADS=value)
+
+
+def pin(threads: int) -> None:
+    """Run this process on its first `threads` CPUs; call before imports.
+
+    Thread pools that read no environment variable (XLA's, for JAX, and
+    its dispatch thread) size themselves by, and run on, the CPUs the
+    process may use: without this, JAX at "one thread" used two cores.
+
+    """
+    os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:threads])
+
+
+class Clocks:
+    """Wall and CPU time of a stretch of code, in ms per step."""
+
+    def __init__(self, steps: int):
+        self.steps = steps
+
+    def __enter__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *_):
+        self.wall = (time.perf_counter() - self.wall) / self.steps * 1e3
+        self.cpu = (time.process_time() - self.cpu) / self.steps * 1e3
+
+
+def best(rounds: list, clock: str) -> dict:
+    """The fastest round by `clock`: its time and its cores in use."""
+    fastest = min(rounds, key=lambda round_: getattr(round_, clock))
+    return {'ms': getattr(fastest, clock),
+            'cores': fastest.cpu / fastest.wall}
 
 
 def make_batches(n_batches: int, seed: int = 1):
@@ -98,7 +134,6 @@ def build_step(rule: str, backend: str, profile: bool = False):
 def blocks_worker(args) -> None:
     """Time every backend for every rule; print one JSON line each."""
     import numpy
-    clock = time.process_time if args.clock == 'cpu' else time.perf_counter
     import pytensor
     pytensor.config.floatX = 'float32'
     features, targets = make_batches(args.steps)
@@ -115,35 +150,24 @@ def blocks_worker(args) -> None:
                                   'error': str(error).split('\n')[0]}))
                 continue
             steps[backend] = (function, parameters, compile_s)
-        times = {backend: [] for backend in steps}
+        rounds = {backend: [] for backend in steps}
         for _ in range(args.rounds):
             for backend, (function, parameters, _) in steps.items():
-                start = clock()
-                for x, y in zip(features, targets, strict=True):
-                    function(x, y)
-                # Waits for JAX's asynchronous computation.
-                for parameter in parameters:
-                    numpy.asarray(parameter.get_value(borrow=True))
-                times[backend].append(
-                    (clock() - start) / args.steps * 1e3)
-        for backend, values in times.items():
+                with Clocks(args.steps) as clocks:
+                    for x, y in zip(features, targets, strict=True):
+                        function(x, y)
+                    # Waits for JAX's asynchronous computation.
+                    for parameter in parameters:
+                        numpy.asarray(parameter.get_value(borrow=True))
+                rounds[backend].append(clocks)
+        for backend, values in rounds.items():
             print(json.dumps({'rule': rule, 'backend': backend,
-                              'ms': min(values),
+                              **best(values, args.clock),
                               'compile_s': steps[backend][2]}), flush=True)
 
 
-TORCH_WORKER = r'''
-import json, sys, time
-import numpy, torch
-threads, steps, rounds, rules = (int(sys.argv[1]), int(sys.argv[2]),
-                                 int(sys.argv[3]), sys.argv[4].split(','))
-clock = time.process_time if sys.argv[5] == 'cpu' else time.perf_counter
-torch.set_num_threads(threads)
-torch.manual_seed(0)
-rng = numpy.random.RandomState(1)
-features = torch.from_numpy(rng.rand(steps, 100, 784).astype('float32'))
-targets = torch.from_numpy(rng.randint(0, 10, (steps, 100)).astype('int64'))
-for rule in rules:
+def torch_step(torch, rule: str):
+    """PyTorch's training step of the MLP with `rule`."""
     dropout = rule == 'adam_dropout'
     layers = [torch.nn.Linear(784, 500), torch.nn.ReLU()]
     layers += [torch.nn.Dropout(0.5)] if dropout else []
@@ -156,36 +180,48 @@ for rule in rules:
     else:
         optimizer = torch.optim.Adam(model.parameters(), lr=0.002, eps=1e-8)
     loss = torch.nn.CrossEntropyLoss()
+
     def step(x, y):
         optimizer.zero_grad()
         loss(model(x), y).backward()
         optimizer.step()
-    step(features[0], targets[0])
-    best = float('inf')
-    for _ in range(rounds):
-        start = clock()
-        for x, y in zip(features, targets):
-            step(x, y)
-        best = min(best, (clock() - start) / steps * 1e3)
-    print(json.dumps({'rule': rule, 'backend': 'torch', 'ms': best}))
-'''
+    return step
+
+
+def torch_worker(args) -> None:
+    """The same steps in PyTorch; run by a Python that has torch."""
+    import torch
+    torch.set_num_threads(args.threads[0])
+    torch.manual_seed(0)
+    features, targets = (torch.from_numpy(array)
+                         for array in make_batches(args.steps))
+    for rule in args.rules:
+        step = torch_step(torch, rule)
+        step(features[0], targets[0])
+        rounds = []
+        for _ in range(args.rounds):
+            with Clocks(args.steps) as clocks:
+                for x, y in zip(features, targets):
+                    step(x, y)
+            rounds.append(clocks)
+        print(json.dumps({'rule': rule, 'backend': 'torch',
+                          **best(rounds, args.clock)}), flush=True)
 
 
 def run_workers(args, threads: int) -> list:
     environment = thread_environment(threads)
-    command = [sys.executable, __file__, '--worker', '--steps',
-               str(args.steps), '--rounds', str(args.rounds), '--clock',
-               args.clock, '--rules', *args.rules, '--backends',
-               *args.backends]
-    output = subprocess.run(command, env=environment, capture_output=True,
-                            text=True, check=True).stdout
+    options = ['--threads', str(threads), '--steps', str(args.steps),
+               '--rounds', str(args.rounds), '--clock', args.clock,
+               '--rules', *args.rules]
+    output = subprocess.run(
+        [sys.executable, __file__, '--worker', 'blocks', *options,
+         '--backends', *args.backends],
+        env=environment, capture_output=True, text=True, check=True).stdout
     results = [json.loads(line) for line in output.splitlines()
                if line.startswith('{')]
     if args.torch_python and os.path.exists(args.torch_python):
         torch = subprocess.run(
-            [args.torch_python, '-c', TORCH_WORKER, str(threads),
-             str(args.steps), str(args.rounds), ','.join(args.rules),
-             args.clock],
+            [args.torch_python, __file__, '--worker', 'torch', *options],
             env=environment, capture_output=True, text=True, check=False)
         if torch.returncode:
             print(f"PyTorch worker failed: {torch.stderr.strip()[-300:]}")
@@ -200,7 +236,7 @@ def report(results: list, threads: int, clock: str) -> None:
           f"time); "
           f"ratio = PyTorch / blocks (above 1: blocks faster)")
     print(f"  {'rule':14s} {'backend':8s} {'ms':>8s} {'ratio':>7s} "
-          f"{'compile s':>10s}")
+          f"{'cores':>6s} {'compile s':>10s}")
     for result in results:
         if 'error' in result:
             print(f"  {result['rule']:14s} {result['backend']:8s} "
@@ -212,7 +248,8 @@ def report(results: list, threads: int, clock: str) -> None:
         compile_s = (f"{result['compile_s']:.1f}" if 'compile_s' in result
                      else '')
         print(f"  {result['rule']:14s} {result['backend']:8s} "
-              f"{result['ms']:8.2f} {ratio:>7s} {compile_s:>10s}")
+              f"{result['ms']:8.2f} {ratio:>7s} {result['cores']:6.2f} "
+              f"{compile_s:>10s}")
 
 
 def profile(args) -> None:
@@ -238,16 +275,25 @@ def main() -> None:
                         help='a Python with torch installed ("" for none)')
     parser.add_argument('--clock', choices=['wall', 'cpu'], default='wall')
     parser.add_argument('--profile', action='store_true')
-    parser.add_argument('--worker', action='store_true',
+    parser.add_argument('--worker', choices=['blocks', 'torch'],
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        blocks_worker(args)
+        pin(args.threads[0])
+        if args.worker == 'blocks':
+            blocks_worker(args)
+        else:
+            torch_worker(args)
         return
     if args.profile:
         os.environ.update(thread_environment(1))
+        pin(1)
         profile(args)
         return
+    cpus = len(os.sched_getaffinity(0))
+    if max(args.threads) > cpus:
+        parser.error(f"--threads {max(args.threads)}: this process may run "
+                     f"on {cpus} CPU(s) only; ask for at most {cpus}.")
     sys.path.insert(0, str(ROOT))
     from blocks.compilation import describe
     print(f"blocks' default mode: {describe()}")
