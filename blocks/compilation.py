@@ -29,7 +29,6 @@ prefixed ones (``scipy_sgemm_``).
 import ctypes
 import glob
 import os
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -252,18 +251,17 @@ class BlocksJAXLinker(JAXLinker):
 
         static = self.scalar_shape_inputs
         updates = getattr(self.fgraph, 'update_mapping', None) or {}
-        donated = frozenset(updates.values()) - frozenset(static)
-        jitted = jax.jit(fn, static_argnums=static,
-                         donate_argnums=tuple(sorted(donated)))
+        donated = sorted(set(updates.values()) - set(static))
+        jitted = jax.jit(fn, static_argnums=static, donate_argnums=donated)
         to_host = [index for index in range(len(self.fgraph.outputs))
                    if index not in updates]
+        if not static and not to_host:
+            return jitted
 
         def run(*inputs):
             if static:
                 inputs = [int(value) if index in static else value
                           for index, value in enumerate(inputs)]
-            if donated and len(set(map(id, inputs))) < len(inputs):
-                inputs = _unalias(inputs, donated)
             outputs = jitted(*inputs)
             if to_host:
                 outputs = list(outputs)
@@ -271,19 +269,6 @@ class BlocksJAXLinker(JAXLinker):
                     outputs[index] = numpy.asarray(outputs[index])
             return outputs
         return run
-
-
-def _unalias(inputs: Sequence[Any], donated: frozenset) -> list:
-    """`inputs`, with a copy of each donated array that is passed twice.
-
-    Shared variables can hold the same array (``set_value(value,
-    borrow=True)``): XLA refuses to donate an array twice, or to read one
-    that it was given to overwrite.
-
-    """
-    counts = Counter(map(id, inputs))
-    return [value.copy() if index in donated and counts[id(value)] > 1
-            else value for index, value in enumerate(inputs)]
 
 
 def _jax_mode() -> BlocksMode:
