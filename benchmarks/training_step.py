@@ -3,16 +3,16 @@
 The network is an MLP 784-500-500-10 (ReLU, softmax cross-entropy, float32,
 batches of 100), trained with SGD (``Scale``), ``Adam``, and ``Adam`` with
 dropout (p = 0.5) on both hidden layers. For every thread count asked for,
-one worker process times the compiled training function of each backend
-(blocks' default C mode, Numba, JAX), interleaving the backends over several
-rounds so that load from other processes affects all alike; a second worker
-runs the same steps in PyTorch (``--torch-python``, a separate environment:
-torch is no dependency of blocks) with the same number of threads. Each
-worker runs on the first N CPUs it may use (``sched_setaffinity``), N the
-thread count, besides the thread variables of BLAS, OpenMP and Numba: XLA's
-thread pool reads no variable and sizes itself by those CPUs. JAX
-computes asynchronously: every measurement ends by reading the parameters
-back, which waits for it.
+one worker process compiles the training function of each backend (blocks'
+default C mode, Numba, JAX) and a second one builds the same steps in
+PyTorch (``--torch-python``, a separate environment: torch is no dependency
+of blocks). The workers then take turns, one round each at a time, a
+round timing every step of the worker, so that load from other processes
+affects all alike. Each worker runs on the first N CPUs it may use
+(``sched_setaffinity``), N the thread count, besides the thread variables
+of BLAS, OpenMP and Numba: XLA's thread pool reads no variable and sizes
+itself by those CPUs. JAX computes asynchronously: every measurement ends
+by reading the parameters back, which waits for it.
 
 Usage::
 
@@ -35,6 +35,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -81,13 +82,6 @@ class Clocks:
         self.cpu = (time.process_time() - self.cpu) / self.steps * 1e3
 
 
-def best(rounds: list, clock: str) -> dict:
-    """The fastest round by `clock`: its time and its cores in use."""
-    fastest = min(rounds, key=lambda round_: getattr(round_, clock))
-    return {'ms': getattr(fastest, clock),
-            'cores': fastest.cpu / fastest.wall}
-
-
 def make_batches(n_batches: int, seed: int = 1):
     import numpy
     rng = numpy.random.RandomState(seed)
@@ -131,39 +125,52 @@ def build_step(rule: str, backend: str, profile: bool = False):
     return algorithm._function, algorithm.parameters
 
 
+def serve(steps: dict, n_steps: int) -> None:
+    """Time one round of every step for each line read from stdin.
+
+    `steps` maps ``(rule, backend)`` to a function that runs `n_steps`
+    training steps and waits for their results. Prints ``ready`` first,
+    then, per round, one JSON line per step and ``done``.
+
+    """
+    print('ready', flush=True)
+    for _ in sys.stdin:
+        for (rule, backend), run in steps.items():
+            with Clocks(n_steps) as clocks:
+                run()
+            print(json.dumps({'rule': rule, 'backend': backend,
+                              'wall': clocks.wall, 'cpu': clocks.cpu}))
+        print('done', flush=True)
+
+
 def blocks_worker(args) -> None:
-    """Time every backend for every rule; print one JSON line each."""
+    """Compile every rule in every backend, then serve rounds."""
     import numpy
     import pytensor
     pytensor.config.floatX = 'float32'
     features, targets = make_batches(args.steps)
+    steps = {}
     for rule in args.rules:
-        steps = {}
         for backend in args.backends:
             try:
                 start = time.perf_counter()
                 function, parameters = build_step(rule, backend)
                 function(features[0], targets[0])
-                compile_s = time.perf_counter() - start
             except ImportError as error:
                 print(json.dumps({'rule': rule, 'backend': backend,
                                   'error': str(error).split('\n')[0]}))
                 continue
-            steps[backend] = (function, parameters, compile_s)
-        rounds = {backend: [] for backend in steps}
-        for _ in range(args.rounds):
-            for backend, (function, parameters, _) in steps.items():
-                with Clocks(args.steps) as clocks:
-                    for x, y in zip(features, targets, strict=True):
-                        function(x, y)
-                    # Waits for JAX's asynchronous computation.
-                    for parameter in parameters:
-                        numpy.asarray(parameter.get_value(borrow=True))
-                rounds[backend].append(clocks)
-        for backend, values in rounds.items():
             print(json.dumps({'rule': rule, 'backend': backend,
-                              **best(values, args.clock),
-                              'compile_s': steps[backend][2]}), flush=True)
+                              'compile_s': time.perf_counter() - start}))
+
+            def run(function=function, parameters=parameters):
+                for x, y in zip(features, targets, strict=True):
+                    function(x, y)
+                # Waits for JAX's asynchronous computation.
+                for parameter in parameters:
+                    numpy.asarray(parameter.get_value(borrow=True))
+            steps[rule, backend] = run
+    serve(steps, args.steps)
 
 
 def torch_step(torch, rule: str):
@@ -195,38 +202,87 @@ def torch_worker(args) -> None:
     torch.manual_seed(0)
     features, targets = (torch.from_numpy(array)
                          for array in make_batches(args.steps))
+    steps = {}
     for rule in args.rules:
         step = torch_step(torch, rule)
         step(features[0], targets[0])
-        rounds = []
-        for _ in range(args.rounds):
-            with Clocks(args.steps) as clocks:
-                for x, y in zip(features, targets):
-                    step(x, y)
-            rounds.append(clocks)
-        print(json.dumps({'rule': rule, 'backend': 'torch',
-                          **best(rounds, args.clock)}), flush=True)
+
+        def run(step=step):
+            for x, y in zip(features, targets, strict=True):
+                step(x, y)
+        steps[rule, 'torch'] = run
+    serve(steps, args.steps)
+
+
+class Worker:
+    """A worker process, asked for one round at a time."""
+
+    def __init__(self, command: list, environment: dict):
+        self.errors = tempfile.TemporaryFile(mode='w+')
+        self.process = subprocess.Popen(
+            command, env=environment, text=True, stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=self.errors)
+        self.setup = self.read_until('ready')
+
+    def read_until(self, last: str) -> list:
+        records = []
+        for line in self.process.stdout:
+            if line.strip() == last:
+                return records
+            if line.startswith('{'):
+                records.append(json.loads(line))
+        self.errors.seek(0)
+        raise RuntimeError(f"{self.process.args[:4]} failed:\n"
+                           f"{self.errors.read()[-2000:]}")
+
+    def round(self) -> list:
+        self.process.stdin.write('go\n')
+        self.process.stdin.flush()
+        return self.read_until('done')
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait()
+        self.errors.close()
 
 
 def run_workers(args, threads: int) -> list:
+    """Each worker's best round of each step, and its setup records.
+
+    The workers (blocks, then PyTorch) take turns round after round, so
+    that load from other processes changes the ratios less.
+
+    """
     environment = thread_environment(threads)
     options = ['--threads', str(threads), '--steps', str(args.steps),
-               '--rounds', str(args.rounds), '--clock', args.clock,
                '--rules', *args.rules]
-    output = subprocess.run(
-        [sys.executable, __file__, '--worker', 'blocks', *options,
-         '--backends', *args.backends],
-        env=environment, capture_output=True, text=True, check=True).stdout
-    results = [json.loads(line) for line in output.splitlines()
-               if line.startswith('{')]
+    commands = [[sys.executable, __file__, '--worker', 'blocks', *options,
+                 '--backends', *args.backends]]
     if args.torch_python and os.path.exists(args.torch_python):
-        torch = subprocess.run(
-            [args.torch_python, __file__, '--worker', 'torch', *options],
-            env=environment, capture_output=True, text=True, check=False)
-        if torch.returncode:
-            print(f"PyTorch worker failed: {torch.stderr.strip()[-300:]}")
-        results += [json.loads(line) for line in torch.stdout.splitlines()
-                    if line.startswith('{')]
+        commands.append([args.torch_python, __file__, '--worker', 'torch',
+                         *options])
+    # One after the other: compiling would slow the other's compilation.
+    workers = [Worker(command, environment) for command in commands]
+    rounds = {}
+    try:
+        for _ in range(args.rounds):
+            for worker in workers:
+                for record in worker.round():
+                    key = record['rule'], record['backend']
+                    rounds.setdefault(key, []).append(record)
+    finally:
+        for worker in workers:
+            worker.close()
+    results = [record for worker in workers for record in worker.setup]
+    compile_s = {(record['rule'], record['backend']): record['compile_s']
+                 for record in results if 'compile_s' in record}
+    results = [record for record in results if 'error' in record]
+    for (rule, backend), records in rounds.items():
+        fastest = min(records, key=lambda record: record[args.clock])
+        results.append({'rule': rule, 'backend': backend,
+                        'ms': fastest[args.clock],
+                        'cores': fastest['cpu'] / fastest['wall'],
+                        'compile_s': compile_s.get((rule, backend))})
     return results
 
 
@@ -245,8 +301,8 @@ def report(results: list, threads: int, clock: str) -> None:
         ratio = (f"{torch[result['rule']] / result['ms']:.2f}"
                  if result['rule'] in torch and result['backend'] != 'torch'
                  else '')
-        compile_s = (f"{result['compile_s']:.1f}" if 'compile_s' in result
-                     else '')
+        compile_s = (f"{result['compile_s']:.1f}"
+                     if result.get('compile_s') is not None else '')
         print(f"  {result['rule']:14s} {result['backend']:8s} "
               f"{result['ms']:8.2f} {ratio:>7s} {result['cores']:6.2f} "
               f"{compile_s:>10s}")
