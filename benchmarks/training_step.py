@@ -19,12 +19,15 @@ Usage::
     python benchmarks/training_step.py [--threads 1 2] [--steps 30]
         [--rounds 5] [--backends default numba jax]
         [--rules sgd adam adam_dropout] [--torch-python PATH]
-        [--clock wall|cpu] [--profile]
+        [--clock wall|cpu] [--profile] [--floor]
 
 ``--clock cpu`` measures the CPU time of the process instead of wall time:
 on a machine that other jobs load it counts only the time the step really
 computes (with one thread; with more it sums them). ``--profile`` prints
 PyTensor's per-node profile of the default mode's Adam step (one thread).
+``--floor`` adds a row ``matmuls only``: the step's eight matrix products
+alone, jitted in JAX, the time below which no JAX step of this network can
+go.
 Prints milliseconds per step (the best round's mean), the ratio
 PyTorch time / blocks time (above 1 means blocks is faster), and the cores
 the worker kept busy in that round (CPU time / wall time: at most the
@@ -125,6 +128,36 @@ def build_step(rule: str, backend: str, profile: bool = False):
     return algorithm._function, algorithm.parameters
 
 
+def matrix_products(n_steps: int):
+    """A function running the step's eight matrix products `n_steps` times.
+
+    In XLA, as the JAX backend computes them: the time that no JAX step
+    of this network can go below (``--floor``).
+
+    """
+    import jax
+    import numpy
+    rng = numpy.random.RandomState(1)
+    arrays = [jax.device_put(rng.rand(*shape).astype('float32'))
+              for shape in [(BATCH, DIMS[0]), DIMS[:2], DIMS[1:3], DIMS[2:],
+                            (BATCH, DIMS[1]), (BATCH, DIMS[1]),
+                            (BATCH, DIMS[2]), (BATCH, DIMS[3])]]
+
+    # Arguments, not constants, which XLA would fold at compile time.
+    @jax.jit
+    def products(x, w1, w2, w3, h, d1, d2, d3):
+        # Forward, weight gradients, gradients of the two hidden layers.
+        return (x @ w1, h @ w2, h @ w3, x.T @ d1, h.T @ d2, h.T @ d3,
+                d3 @ w3.T, d2 @ w2.T)
+    jax.block_until_ready(products(*arrays))
+
+    def run():
+        for _ in range(n_steps):
+            outputs = products(*arrays)
+        jax.block_until_ready(outputs)
+    return run
+
+
 def serve(steps: dict, n_steps: int) -> None:
     """Time one round of every step for each line read from stdin.
 
@@ -170,6 +203,8 @@ def blocks_worker(args) -> None:
                 for parameter in parameters:
                     numpy.asarray(parameter.get_value(borrow=True))
             steps[rule, backend] = run
+    if args.floor:
+        steps['matmuls only', 'jax'] = matrix_products(args.steps)
     serve(steps, args.steps)
 
 
@@ -257,7 +292,8 @@ def run_workers(args, threads: int) -> list:
     options = ['--threads', str(threads), '--steps', str(args.steps),
                '--rules', *args.rules]
     commands = [[sys.executable, __file__, '--worker', 'blocks', *options,
-                 '--backends', *args.backends]]
+                 '--backends', *args.backends,
+                 *(['--floor'] if args.floor else [])]]
     if args.torch_python and os.path.exists(args.torch_python):
         commands.append([args.torch_python, __file__, '--worker', 'torch',
                          *options])
@@ -331,6 +367,9 @@ def main() -> None:
                         help='a Python with torch installed ("" for none)')
     parser.add_argument('--clock', choices=['wall', 'cpu'], default='wall')
     parser.add_argument('--profile', action='store_true')
+    parser.add_argument('--floor', action='store_true',
+                        help="also time the step's matrix products alone, "
+                             "in XLA")
     parser.add_argument('--worker', choices=['blocks', 'torch'],
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
