@@ -3,16 +3,16 @@
 The network is an MLP 784-500-500-10 (ReLU, softmax cross-entropy, float32,
 batches of 100), trained with SGD (``Scale``), ``Adam``, and ``Adam`` with
 dropout (p = 0.5) on both hidden layers. For every thread count asked for,
-one worker process compiles the training function of each backend (blocks'
-default C mode, Numba, JAX) and a second one builds the same steps in
-PyTorch (``--torch-python``, a separate environment: torch is no dependency
-of blocks). The workers then take turns, one round each at a time, a
-round timing every step of the worker, so that load from other processes
-affects all alike. Each worker runs on the first N CPUs it may use
-(``sched_setaffinity``), N the thread count, besides the thread variables
-of BLAS, OpenMP and Numba: XLA's thread pool reads no variable and sizes
-itself by those CPUs. JAX computes asynchronously: every measurement ends
-by reading the parameters back, which waits for it.
+one worker process per backend (blocks' default C mode, Numba, JAX)
+compiles the training function of each rule, and another builds the same
+steps in PyTorch (``--torch-python``, a separate environment: torch is no
+dependency of blocks). The workers then take turns, a round each (every
+rule's steps), so that load from other processes affects all alike. Each
+worker runs on the first N CPUs it may use (``sched_setaffinity``), N the
+thread count, besides the thread variables of BLAS, OpenMP and Numba:
+XLA's thread pool reads no variable and sizes itself by those CPUs. JAX
+computes asynchronously: every measurement ends by reading the parameters
+back, which waits for it.
 
 Usage::
 
@@ -25,9 +25,9 @@ Usage::
 on a machine that other jobs load it counts only the time the step really
 computes (with one thread; with more it sums them). ``--profile`` prints
 PyTensor's per-node profile of the default mode's Adam step (one thread).
-``--floor`` adds a row ``matmuls only``: the step's eight matrix products
-alone, jitted in JAX, the time below which no JAX step of this network can
-go.
+``--floor`` adds a row ``matmuls only`` to the JAX backend's: the step's
+eight matrix products alone, jitted, the time below which no JAX step of
+this network can go.
 Prints milliseconds per step (the best round's mean), the ratio
 PyTorch time / blocks time (above 1 means blocks is faster), and the cores
 the worker kept busy in that round (CPU time / wall time: at most the
@@ -48,6 +48,9 @@ BATCH = 100
 RULES = ('sgd', 'adam', 'adam_dropout')
 BACKENDS = ('default', 'numba', 'jax')
 TORCH_PYTHON = '/work/torchvenv/bin/python'
+#: Pause between two workers' turns: idle BLAS and OpenMP threads spin
+#: for up to about 0.2 s before they sleep.
+SETTLE_S = 0.3
 
 
 def thread_environment(threads: int) -> dict:
@@ -177,7 +180,7 @@ def serve(steps: dict, n_steps: int) -> None:
 
 
 def blocks_worker(args) -> None:
-    """Compile every rule in every backend, then serve rounds."""
+    """Compile every rule in the backends asked for, then serve rounds."""
     import numpy
     import pytensor
     pytensor.config.floatX = 'float32'
@@ -284,16 +287,22 @@ class Worker:
 def run_workers(args, threads: int) -> list:
     """Each worker's best round of each step, and its setup records.
 
-    The workers (blocks, then PyTorch) take turns round after round, so
-    that load from other processes changes the ratios less.
+    One worker per backend, and one for PyTorch: in one process, the
+    threads of a library that has just computed (OpenBLAS's wait for new
+    work for about 0.1 s, spinning) take the cores from the next one's,
+    which made JAX's step at two threads 1.5 times slower after the C
+    mode's. The workers take turns round after round, so that load from
+    other processes changes the ratios less, with a pause between turns
+    for those threads to go to sleep.
 
     """
     environment = thread_environment(threads)
     options = ['--threads', str(threads), '--steps', str(args.steps),
                '--rules', *args.rules]
     commands = [[sys.executable, __file__, '--worker', 'blocks', *options,
-                 '--backends', *args.backends,
-                 *(['--floor'] if args.floor else [])]]
+                 '--backends', backend,
+                 *(['--floor'] if args.floor and backend == 'jax' else [])]
+                for backend in args.backends]
     if args.torch_python and os.path.exists(args.torch_python):
         commands.append([args.torch_python, __file__, '--worker', 'torch',
                          *options])
@@ -303,6 +312,7 @@ def run_workers(args, threads: int) -> list:
     try:
         for _ in range(args.rounds):
             for worker in workers:
+                time.sleep(SETTLE_S)
                 for record in worker.round():
                     key = record['rule'], record['backend']
                     rounds.setdefault(key, []).append(record)
@@ -368,8 +378,8 @@ def main() -> None:
     parser.add_argument('--clock', choices=['wall', 'cpu'], default='wall')
     parser.add_argument('--profile', action='store_true')
     parser.add_argument('--floor', action='store_true',
-                        help="also time the step's matrix products alone, "
-                             "in XLA")
+                        help="with the jax backend, also time the step's "
+                             "matrix products alone")
     parser.add_argument('--worker', choices=['blocks', 'torch'],
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
