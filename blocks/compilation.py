@@ -51,7 +51,7 @@ __all__ = [
     'BACKENDS',
     'FLAT_ELEMWISE_REWRITE',
     'NUMPY_SUM_REWRITE', 'NUMPY_UFUNCS_REWRITE', 'RECIPE_ATTRIBUTE',
-    'BlocksMode',
+    'BlocksJAXLinker', 'BlocksMode',
     'NumpyUfunc',
     'backend_mode',
     'c_mode',
