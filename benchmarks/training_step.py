@@ -303,11 +303,14 @@ def run_workers(args, threads: int) -> list:
                  '--backends', backend,
                  *(['--floor'] if args.floor and backend == 'jax' else [])]
                 for backend in args.backends]
-    if args.torch_python and os.path.exists(args.torch_python):
-        commands.append([args.torch_python, __file__, '--worker', 'torch',
-                         *options])
     # One after the other: compiling would slow the other's compilation.
     workers = [Worker(command, environment) for command in commands]
+    if args.torch_python and os.path.exists(args.torch_python):
+        try:
+            workers.append(Worker([args.torch_python, __file__, '--worker',
+                                   'torch', *options], environment))
+        except RuntimeError as error:
+            print(f"PyTorch worker failed, no ratios: {error}")
     rounds = {}
     try:
         for _ in range(args.rounds):
