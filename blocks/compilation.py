@@ -56,7 +56,7 @@ __all__ = [
     'BACKENDS',
     'FLAT_ELEMWISE_REWRITE',
     'NUMPY_SUM_REWRITE', 'NUMPY_UFUNCS_REWRITE', 'RECIPE_ATTRIBUTE',
-    'BlocksMode',
+    'BlocksJAXLinker', 'BlocksMode',
     'NumpyUfunc',
     'backend_mode',
     'c_mode',
@@ -243,27 +243,43 @@ def c_mode(linker: str = 'cvm') -> BlocksMode:
 
 
 class BlocksJAXLinker(JAXLinker):
-    """PyTensor's JAX linker, returning outputs as NumPy arrays.
+    """PyTensor's JAX linker, updating shared variables in place.
 
-    Monitored values, costs and the like go to logs, printing and
-    comparisons, which expect NumPy (and reading them waits for JAX's
-    asynchronous computation); the new values of shared variables stay
-    JAX arrays, on the device, between calls.
+    The new values of shared variables (parameters, step-rule buffers)
+    stay JAX arrays, on the device, between calls, and each call donates
+    the old ones to XLA (``donate_argnums``), which writes the new values
+    into their memory instead of allocating, and on a GPU holding, a
+    second copy of every parameter and buffer. A donated array is deleted:
+    a value taken with ``get_value(borrow=True)`` before a call cannot be
+    read after it (``get_value()`` copies). Other outputs (costs,
+    monitored values) go to logs, printing and comparisons, which expect
+    NumPy: they come back as NumPy arrays, which waits for JAX's
+    asynchronous computation.
 
     """
 
     def jit_compile(self, fn):
-        compiled = super().jit_compile(fn)
-        updates = set(getattr(self.fgraph, 'update_mapping', None) or ())
-        to_host = [index not in updates
-                   for index in range(len(self.fgraph.outputs))]
-        if not any(to_host):
-            return compiled
+        import jax
+
+        static = self.scalar_shape_inputs
+        updates = getattr(self.fgraph, 'update_mapping', None) or {}
+        donated = sorted(set(updates.values()) - set(static))
+        jitted = jax.jit(fn, static_argnums=static, donate_argnums=donated)
+        to_host = [index for index in range(len(self.fgraph.outputs))
+                   if index not in updates]
+        if not static and not to_host:
+            return jitted
 
         def run(*inputs):
-            outputs = compiled(*inputs)
-            return [numpy.asarray(output) if host else output
-                    for output, host in zip(outputs, to_host, strict=True)]
+            if static:
+                inputs = [int(value) if index in static else value
+                          for index, value in enumerate(inputs)]
+            outputs = jitted(*inputs)
+            if to_host:
+                outputs = list(outputs)
+                for index in to_host:
+                    outputs[index] = numpy.asarray(outputs[index])
+            return outputs
         return run
 
 
