@@ -24,7 +24,9 @@ is empty), but SciPy, a PyTensor dependency, ships an OpenBLAS whose
 symbols carry a ``scipy_`` prefix. Unless the user set ``blas__ldflags``,
 PyTensor is pointed at that library, with preprocessor definitions that
 map the Fortran names PyTensor's C code calls (``sgemm_``) onto the
-prefixed ones (``scipy_sgemm_``).
+prefixed ones (``scipy_sgemm_``). It also runs
+:func:`blocks.memory.keep_freed_memory`, so that each call of a compiled
+function reuses the memory the previous call freed.
 """
 import ctypes
 import glob
@@ -41,17 +43,20 @@ from pytensor.link.jax.linker import JAXLinker
 from blocks.config import config
 from blocks.kernels import (
     NumpyUfunc,
+    local_contiguous_scan_matrices,
     local_flat_elemwise,
     local_numpy_sum,
     local_numpy_ufuncs,
     local_unshared_dot22_to_dot22scalar,
 )
+from blocks.fast_tanh import local_rational_tanh
+from blocks.memory import keep_freed_memory
 
 __all__ = [
     'BACKENDS',
     'FLAT_ELEMWISE_REWRITE',
     'NUMPY_SUM_REWRITE', 'NUMPY_UFUNCS_REWRITE', 'RECIPE_ATTRIBUTE',
-    'BlocksMode',
+    'BlocksJAXLinker', 'BlocksMode',
     'NumpyUfunc',
     'backend_mode',
     'c_mode',
@@ -77,6 +82,8 @@ NUMPY_SUM_REWRITE = 'blocks_numpy_sum'
 NUMPY_UFUNCS_REWRITE = 'blocks_numpy_ufuncs'
 FLAT_ELEMWISE_REWRITE = 'blocks_flat_elemwise'
 DOT22SCALAR_REWRITE = 'blocks_unshared_dot22scalar'
+CONTIGUOUS_SCAN_MATRICES_REWRITE = 'blocks_contiguous_scan_matrices'
+RATIONAL_TANH_REWRITE = 'blocks_rational_tanh'
 
 unknown_backend_message = """\
 Unknown blocks backend {backend!r}. The `backend` option (environment \
@@ -198,6 +205,7 @@ class BlocksMode(Mode):
 
     def __setstate__(self, state):
         configure_blas()
+        keep_freed_memory()
         super().__setstate__(state)
 
 
@@ -219,39 +227,59 @@ def c_mode(linker: str = 'cvm') -> BlocksMode:
         # rewrite ran.
         (in2out(local_unshared_dot22_to_dot22scalar,
                 name=DOT22SCALAR_REWRITE), 1.71),
+        # Before the NumPy ufuncs take float32 tanh: this one fuses.
+        (in2out(local_rational_tanh, name=RATIONAL_TANH_REWRITE), 46.9),
         # Before elementwise fusion (position 49), which would fold these
         # functions into C loops.
         (in2out(local_numpy_ufuncs, name=NUMPY_UFUNCS_REWRITE), 47),
         # One rewriter per in2out: a group of them holds a lambda, which
         # would make the mode, and so checkpoints, unpicklable.
         (in2out(local_numpy_sum, name=NUMPY_SUM_REWRITE), 47.01),
+        (in2out(local_contiguous_scan_matrices,
+                name=CONTIGUOUS_SCAN_MATRICES_REWRITE), 47.02),
         # After fusion, before the in-place rewrites (50.5), which keep
         # the Op's class.
         (in2out(local_flat_elemwise, name=FLAT_ELEMWISE_REWRITE), 49.4))
 
 
 class BlocksJAXLinker(JAXLinker):
-    """PyTensor's JAX linker, returning outputs as NumPy arrays.
+    """PyTensor's JAX linker, updating shared variables in place.
 
-    Monitored values, costs and the like go to logs, printing and
-    comparisons, which expect NumPy (and reading them waits for JAX's
-    asynchronous computation); the new values of shared variables stay
-    JAX arrays, on the device, between calls.
+    The new values of shared variables (parameters, step-rule buffers)
+    stay JAX arrays, on the device, between calls, and each call donates
+    the old ones to XLA (``donate_argnums``), which writes the new values
+    into their memory instead of allocating, and on a GPU holding, a
+    second copy of every parameter and buffer. A donated array is deleted:
+    a value taken with ``get_value(borrow=True)`` before a call cannot be
+    read after it (``get_value()`` copies). Other outputs (costs,
+    monitored values) go to logs, printing and comparisons, which expect
+    NumPy: they come back as NumPy arrays, which waits for JAX's
+    asynchronous computation.
 
     """
 
     def jit_compile(self, fn):
-        compiled = super().jit_compile(fn)
-        updates = set(getattr(self.fgraph, 'update_mapping', None) or ())
-        to_host = [index not in updates
-                   for index in range(len(self.fgraph.outputs))]
-        if not any(to_host):
-            return compiled
+        import jax
+
+        static = self.scalar_shape_inputs
+        updates = getattr(self.fgraph, 'update_mapping', None) or {}
+        donated = sorted(set(updates.values()) - set(static))
+        jitted = jax.jit(fn, static_argnums=static, donate_argnums=donated)
+        to_host = [index for index in range(len(self.fgraph.outputs))
+                   if index not in updates]
+        if not static and not to_host:
+            return jitted
 
         def run(*inputs):
-            outputs = compiled(*inputs)
-            return [numpy.asarray(output) if host else output
-                    for output, host in zip(outputs, to_host, strict=True)]
+            if static:
+                inputs = [int(value) if index in static else value
+                          for index, value in enumerate(inputs)]
+            outputs = jitted(*inputs)
+            if to_host:
+                outputs = list(outputs)
+                for index in to_host:
+                    outputs[index] = numpy.asarray(outputs[index])
+            return outputs
         return run
 
 
@@ -285,6 +313,7 @@ def backend_mode(backend: str) -> BlocksMode:
         raise ValueError(unknown_backend_message.format(
             backend=backend, choices=', '.join(map(repr, BACKENDS))))
     configure_blas()
+    keep_freed_memory()
     if backend == 'default':
         use_c = pytensor.config.cxx and pytensor.config.blas__ldflags
         backend = 'c' if use_c else 'numba'
@@ -306,6 +335,7 @@ def default_mode() -> Mode | None:
     backend = config.backend
     if backend == 'default' and user_chose_mode():
         configure_blas()
+        keep_freed_memory()
         return None
     return backend_mode(backend)
 

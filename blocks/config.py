@@ -31,6 +31,13 @@ The options are:
 ``max_blob_size`` (int, default ``4096``)
     Objects the SQLite log pickles into larger blobs than this many bytes
     cause a warning.
+``backend`` (str, default ``'default'``, env ``BLOCKS_BACKEND``)
+    The backend of every function blocks compiles (see
+    :mod:`blocks.compilation`).
+``keep_freed_memory`` (bool, default ``True``, env
+``BLOCKS_KEEP_FREED_MEMORY``)
+    Whether glibc keeps large freed blocks for reuse instead of returning
+    them to the system (see :mod:`blocks.memory`).
 
 The reference's ``temp_dir`` option (``BLOCKS_TEMPDIR``) is gone: Blocks
 writes every file atomically through a temporary file in the target's own
@@ -394,5 +401,7 @@ config.add_config('sqlite_database', type_=str,
 config.add_config('max_blob_size', type_=int, default=4096)
 config.add_config('backend', type_=str, default='default',
                   env_var='BLOCKS_BACKEND')
+config.add_config('keep_freed_memory', type_=bool_, default=True,
+                  env_var='BLOCKS_KEEP_FREED_MEMORY')
 
 config.load_yaml()

@@ -27,12 +27,14 @@ from pytensor.graph.op import Op
 from pytensor.graph.rewriting.basic import node_rewriter
 from pytensor.scalar import basic as scalar
 from pytensor.tensor.blas import Dot22
-from pytensor.tensor.elemwise import Elemwise
-from pytensor.tensor import tensor
+from pytensor.scan.op import Scan
+from pytensor.tensor import as_tensor_variable, tensor
+from pytensor.tensor.elemwise import DimShuffle, Elemwise
 from pytensor.tensor.math import Sum, mul
 from pytensor.tensor.rewriting.blas import local_dot22_to_dot22scalar
 
-__all__ = ['FlatElemwise', 'NumpySum', 'NumpyUfunc', 'local_flat_elemwise',
+__all__ = ['Contiguous', 'FlatElemwise', 'NumpySum', 'NumpyUfunc',
+           'local_contiguous_scan_matrices', 'local_flat_elemwise',
            'local_numpy_sum', 'local_numpy_ufuncs',
            'local_unshared_dot22_to_dot22scalar']
 
@@ -44,6 +46,13 @@ _NO_FAILURE = '__blocks_flat_kernel_cannot_fail__'
 
 def _is_scalar(variable) -> bool:
     return all(length == 1 for length in variable.type.shape)
+
+
+def _is_row(variable) -> bool:
+    """Broadcast along every axis but the innermost, e.g. ``(1, n)``."""
+    shape = variable.type.shape
+    return (len(shape) > 1 and all(length == 1 for length in shape[:-1])
+            and shape[-1] != 1)
 
 
 class FlatElemwise(Elemwise):
@@ -115,11 +124,6 @@ static void {nodename}_flat_kernel(npy_intp n, {', '.join(parameters)}) {{
 """
         return source, inputs, destroyed
 
-    def c_support_code_apply(self, node, nodename):
-        code = super().c_support_code_apply(node, nodename)
-        parts = self._kernel_parts(node, nodename)
-        return code if parts is None else code + parts[0]
-
     def _c_all(self, node, nodename, inames, onames, sub):
         decl, checks, alloc, loop, end = super()._c_all(
             node, nodename, inames, onames, sub)
@@ -128,37 +132,92 @@ static void {nodename}_flat_kernel(npy_intp n, {', '.join(parameters)}) {{
             return decl, checks, alloc, loop, end
         _, inputs, destroyed = parts
         input_names = list(dict.fromkeys(inames))
-        arrays, arguments = [], []
+        # Arrays of the output's shape, rows broadcast along the leading
+        # axes, and the kernel's arguments in the order of its parameters.
+        full, rows, arguments = [], [], []
         for name, variable in zip(input_names, inputs, strict=True):
+            ctype = variable.type.dtype_specs()[1]
             if _is_scalar(variable):
-                ctype = variable.type.dtype_specs()[1]
                 arguments.append(f'(({ctype}*) PyArray_DATA({name}))[0]')
+            elif _is_row(variable):
+                rows.append(name)
+                arguments.append(f'({ctype}*) PyArray_DATA({name})')
             else:
-                arrays.append(name)
-                arguments.append(f'({variable.type.dtype_specs()[1]}*) '
-                                 f'PyArray_DATA({name})')
+                full.append(name)
+                arguments.append(f'({ctype}*) {name}_row')
         for index, (name, output) in enumerate(zip(onames, node.outputs,
                                                    strict=True)):
             if index not in destroyed:
-                arrays.append(name)
-                arguments.append(f'({output.type.dtype_specs()[1]}*) '
-                                 f'PyArray_DATA({name})')
-        size = f'PyArray_SIZE({onames[0]})'
-        flat = ' && '.join(f'PyArray_IS_C_CONTIGUOUS({name}) && '
-                           f'PyArray_SIZE({name}) == {size}'
-                           for name in arrays)
+                full.append(name)
+                ctype = output.type.dtype_specs()[1]
+                arguments.append(f'({ctype}*) {name}_row')
+        out = onames[0]
+        size = f'PyArray_SIZE({out})'
+        flat = ' && '.join(
+            [f'PyArray_IS_C_CONTIGUOUS({name}) && '
+             f'PyArray_SIZE({name}) == {size}' for name in full] +
+            ['0'] * bool(rows))
+        # Every array's innermost axis contiguous (any strides elsewhere):
+        # the kernel runs once per row.
+        row_checks = ' && '.join(
+            [f'{nodename}_same_shape({name}, {out})' for name in full] +
+            [f'PyArray_DIMS({name})[PyArray_NDIM({name}) - 1] == '
+             f'{nodename}_n' for name in rows] +
+            [f'({nodename}_n < 2 || PyArray_STRIDES({name})'
+             f'[PyArray_NDIM({name}) - 1] == PyArray_ITEMSIZE({name}))'
+             for name in full + rows])
+        pointers = '\n'.join(f'char* {name}_row = PyArray_BYTES({name});'
+                              for name in full)
+        advance = '\n'.join(
+            f'{name}_row += PyArray_STRIDES({name})[d];' for name in full)
+        rewind = '\n'.join(
+            f'{name}_row -= PyArray_STRIDES({name})[d] * '
+            f'PyArray_DIMS({out})[d];' for name in full)
         loop = f"""
+        {{
+        int {nodename}_nd = PyArray_NDIM({out});
+        npy_intp {nodename}_n = {nodename}_nd ?
+            PyArray_DIMS({out})[{nodename}_nd - 1] : 1;
+        {pointers}
         if ({flat}) {{
             {nodename}_flat_kernel({size}, {', '.join(arguments)});
+        }} else if ({nodename}_nd > 0 && {nodename}_n > 0 && {row_checks}) {{
+            npy_intp {nodename}_index[NPY_MAXDIMS] = {{0}};
+            npy_intp {nodename}_rows = {size} / {nodename}_n;
+            for (npy_intp r = 0; r < {nodename}_rows; r++) {{
+                {nodename}_flat_kernel({nodename}_n, {', '.join(arguments)});
+                for (int d = {nodename}_nd - 2; d >= 0; d--) {{
+                    {advance}
+                    if (++{nodename}_index[d] < PyArray_DIMS({out})[d])
+                        break;
+                    {nodename}_index[d] = 0;
+                    {rewind}
+                }}
+            }}
         }} else {{
             {loop}
+        }}
         }}
         """
         return decl, checks, alloc, loop, end
 
+    def c_support_code_apply(self, node, nodename):
+        code = super().c_support_code_apply(node, nodename)
+        parts = self._kernel_parts(node, nodename)
+        if parts is None:
+            return code
+        return code + parts[0] + f"""
+static int {nodename}_same_shape(PyArrayObject* a, PyArrayObject* b) {{
+    if (PyArray_NDIM(a) != PyArray_NDIM(b)) return 0;
+    for (int d = 0; d < PyArray_NDIM(a); d++)
+        if (PyArray_DIMS(a)[d] != PyArray_DIMS(b)[d]) return 0;
+    return 1;
+}}
+"""
+
     def c_code_cache_version_apply(self, node):
         version = super().c_code_cache_version_apply(node)
-        return (*version, ('blocks_flat_kernel', 2)) if version else version
+        return (*version, ('blocks_flat_kernel', 3)) if version else version
 
 
 def _flat_elemwise(fgraph, node):
@@ -317,3 +376,57 @@ def _unshared_dot22_to_dot22scalar(fgraph, node):
 
 local_unshared_dot22_to_dot22scalar = node_rewriter([mul])(
     _unshared_dot22_to_dot22scalar)
+
+
+class Contiguous(Op):
+    """A C-contiguous copy of a matrix (the matrix itself if it is one).
+
+    See :data:`local_contiguous_scan_matrices`.
+
+    """
+
+    __props__ = ()
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        return Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = numpy.ascontiguousarray(inputs[0])
+
+    def infer_shape(self, fgraph, node, input_shapes):
+        return input_shapes
+
+    def pullback(self, inputs, outputs, output_gradients):
+        return output_gradients
+
+
+def _contiguous_scan_matrices(fgraph, node):
+    """Give a scan its transposed matrices as C-contiguous copies.
+
+    PyTensor moves the transposed weights of a recurrent step's gradient,
+    ``dot(d, W.T)``, out of the backward scan as a transposed view, and
+    OpenBLAS multiplied a 32x1024 matrix by that view 1.5 times slower
+    than by a C-contiguous 1024x256 matrix (0.35 ms against 0.24 ms, at
+    every step). The copy is made once per call, outside the loop.
+
+    """
+    op = node.op
+    first = 1 + op.info.n_seqs + op.info.n_mit_mot + op.info.n_mit_sot + \
+        op.info.n_sit_sot + op.info.n_untraced_sit_sot + op.info.n_nit_sot
+    inputs = list(node.inputs)
+    changed = False
+    for position in range(first, len(inputs)):
+        variable = inputs[position]
+        owner = variable.owner
+        if (owner is not None and isinstance(owner.op, DimShuffle) and
+                owner.op.new_order == (1, 0)):
+            inputs[position] = Contiguous()(variable)
+            changed = True
+    if not changed:
+        return None
+    return node.op(*inputs, return_list=True)
+
+
+local_contiguous_scan_matrices = node_rewriter([Scan])(
+    _contiguous_scan_matrices)

@@ -66,10 +66,11 @@ def test_options_have_the_reference_types_defaults_and_variables(
 
 def test_the_options_are_those_of_the_reference_but_temp_dir():
     # temp_dir was used nowhere: files are written atomically beside
-    # their target (docs/porting.md).
+    # their target (docs/porting.md). backend and keep_freed_memory are
+    # new (docs/configuration.rst).
     assert set(config.config) == {
         'default_seed', 'recursion_limit', 'profile', 'log_backend',
-        'sqlite_database', 'max_blob_size', 'backend'}
+        'sqlite_database', 'max_blob_size', 'backend', 'keep_freed_memory'}
 
 
 def test_sqlite_database_default_is_expanded_at_import():

@@ -251,19 +251,20 @@ class LSTM(BaseRecurrent, Initializable):
             Next cell activations of the network.
 
         """
-        def slice_last(x, no):
-            return x[:, no * self.dim: (no + 1) * self.dim]
-
         activation = tensor.dot(states, self.W_state) + inputs
+        # The reference's slices x[:, i * dim:(i + 1) * dim], as one split:
+        # the gradient joins the four gates' gradients in one copy, where
+        # slices added each into a matrix of zeros.
+        gates = tensor.split(activation, [self.dim] * 4, n_splits=4, axis=1)
         in_gate = self.gate_activation.apply(
-            slice_last(activation, 0) + cells * self.W_cell_to_in)
+            gates[0] + cells * self.W_cell_to_in)
         forget_gate = self.gate_activation.apply(
-            slice_last(activation, 1) + cells * self.W_cell_to_forget)
+            gates[1] + cells * self.W_cell_to_forget)
         next_cells = (
             forget_gate * cells +
-            in_gate * self.activation.apply(slice_last(activation, 2)))
+            in_gate * self.activation.apply(gates[2]))
         out_gate = self.gate_activation.apply(
-            slice_last(activation, 3) + next_cells * self.W_cell_to_out)
+            gates[3] + next_cells * self.W_cell_to_out)
         next_states = out_gate * self.activation.apply(next_cells)
 
         return (_masked(mask, next_states, states),
@@ -385,8 +386,9 @@ class GatedRecurrent(BaseRecurrent, Initializable):
         """
         gate_values = self.gate_activation.apply(
             states.dot(self.state_to_gates) + gate_inputs)
-        update_values = gate_values[:, :self.dim]
-        reset_values = gate_values[:, self.dim:]
+        # One split rather than two slices, as in LSTM.apply.
+        update_values, reset_values = tensor.split(
+            gate_values, [self.dim, self.dim], n_splits=2, axis=1)
         states_reset = states * reset_values
         next_states = self.activation.apply(
             states_reset.dot(self.state_to_state) + inputs)

@@ -13,9 +13,12 @@ import pytensor
 from pytensor import tensor
 from pytensor.graph.basic import Variable
 from pytensor.graph.traversal import graph_inputs
+from pytensor.graph.replace import graph_replace
 from pytensor.raise_op import Assert
+from pytensor.scan.op import Scan
 
 from blocks.bricks.base import Application, application, Brick, _describe
+from blocks.bricks.recurrent.saved import save_intermediates
 from blocks.bricks.recurrent.step_mode import step_mode
 from blocks.initialization import NdarrayInitialization
 from blocks.utils import dict_subset, dict_union, pack
@@ -421,7 +424,7 @@ def recurrent(*args, **kwargs):
                     name=f'{brick.name}_{application.application_name}_scan',
                     return_updates=True,
                     **scan_kwargs)
-            result = pack(result)
+            result, updates = _saving_intermediates(pack(result), updates)
             if return_initial_states:
                 # A state output is `buffer[1:]`, the buffer holding the
                 # initial state first: return the whole buffer.
@@ -457,6 +460,24 @@ def recurrent(*args, **kwargs):
         return application(**kwargs)(
             recurrent_wrapper(application_function))
     return wrap_application
+
+
+def _saving_intermediates(result, updates):
+    """`result` and `updates` from a scan that keeps its intermediates.
+
+    See :mod:`blocks.bricks.recurrent.saved`.
+    """
+    variable = result[0]
+    while not isinstance(variable.owner.op, Scan):
+        variable = variable.owner.inputs[0]
+    replacements = save_intermediates(variable.owner)
+    if not replacements:
+        return result, updates
+    keys = list(updates)
+    new = graph_replace(result + [updates[key] for key in keys],
+                        replacements, strict=False)
+    return new[:len(result)], type(updates)(
+        zip(keys, new[len(result):], strict=True))
 
 
 def _step_argument_names(function):

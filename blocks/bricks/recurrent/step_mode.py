@@ -15,8 +15,9 @@ Two rewrites of this module adapt that mode to the step functions:
 * ``blocks_undo_numpy_ufuncs_{numba,jax}``: when the function around the
   scan is compiled by Numba or JAX, the backend rewrites the step with the
   scan's mode plus its own rewrites; these rewrites, tagged for the
-  backends, turn :class:`~blocks.compilation.NumpyUfunc` operations (which
-  they cannot compile) back into PyTensor's elementwise operations.
+  backends, turn :class:`~blocks.compilation.NumpyUfunc` operations and
+  the C mode's :class:`~blocks.fast_tanh.RationalTanh` (which they cannot
+  compile) back into PyTensor's elementwise operations.
 """
 from pytensor.compile import optdb
 from pytensor.compile.mode import get_mode, Mode
@@ -27,6 +28,7 @@ from pytensor.tensor import tanh
 from pytensor.tensor.elemwise import Elemwise
 
 from blocks.compilation import default_mode, describe, NumpyUfunc
+from blocks.fast_tanh import RationalTanh
 
 __all__ = ['step_mode', 'SIGMOID_AS_TANH_REWRITE',
            'UNDO_NUMPY_UFUNCS_REWRITE']
@@ -75,10 +77,14 @@ def _sigmoid_as_tanh(fgraph, node):
 local_sigmoid_as_tanh = node_rewriter([Elemwise])(_sigmoid_as_tanh)
 
 
-@node_rewriter([NumpyUfunc])
+@node_rewriter([NumpyUfunc, Elemwise])
 def local_undo_numpy_ufuncs(fgraph, node):
-    """Replace a :class:`~blocks.compilation.NumpyUfunc` by an Elemwise."""
-    return [_ELEMWISE[node.op.name](node.inputs[0])]
+    """Replace blocks' C-mode ``tanh``, ``exp`` and ``log`` by PyTensor's."""
+    if isinstance(node.op, NumpyUfunc):
+        return [_ELEMWISE[node.op.name](node.inputs[0])]
+    if isinstance(node.op.scalar_op, RationalTanh):
+        return [_ELEMWISE['tanh'](node.inputs[0])]
+    return None
 
 
 # After blocks' rewrite (47), before elementwise fusion (49). Once per

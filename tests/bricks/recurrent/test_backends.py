@@ -76,3 +76,29 @@ def test_numba_matches_c_backend(reference):
                                 mode=get_mode('NUMBA'))(*values)
     for result, value in zip(results, expected, strict=True):
         assert_allclose(result, value, rtol=1e-7, atol=1e-10)
+
+
+@_requires('jax')
+def test_jax_compiles_float32_steps_of_the_c_mode():
+    # In float32 the C mode computes tanh and sigmoid with the rational
+    # tanh (blocks.fast_tanh), which JAX compiles as its own tanh. JAX's
+    # 64-bit types are as PyTensor sets them for a float32 process.
+    import jax
+    x64 = jax.config.jax_enable_x64
+    jax.config.update('jax_enable_x64', False)
+    try:
+        _float32_lstm_under_jax()
+    finally:
+        jax.config.update('jax_enable_x64', x64)
+
+
+def _float32_lstm_under_jax():
+    with pytensor.config.change_flags(floatX='float32'):
+        inputs, outputs, values = _graph('lstm')
+        values = [value.astype('float32') for value in values]
+        expected = function(inputs, outputs)(*values)
+        results = pytensor.function(inputs, outputs,
+                                    mode=get_mode('JAX'))(*values)
+    for result, value in zip(results, expected, strict=True):
+        assert result.dtype == 'float32'
+        assert_allclose(result, value, rtol=1e-5, atol=1e-6)
