@@ -6,20 +6,24 @@ convolution with 50 filters 5x5, ReLU, 2x2 max pooling; dense 500, ReLU;
 dense 10, softmax cross-entropy; plain SGD; float32. One step is forward,
 backward and update.
 
-For each thread count (1 and 2 by default) the script runs, each in a
-fresh subprocess with ``OMP_NUM_THREADS``/``OPENBLAS_NUM_THREADS`` set:
+For each thread count (1 and 2 by default) the script starts two
+subprocesses, each with ``OMP_NUM_THREADS``/``OPENBLAS_NUM_THREADS`` set and
+pinned to as many CPUs (``os.sched_setaffinity``, where there is one):
 
 * the blocks step (bricks, :class:`~blocks.algorithms.GradientDescent`,
-  blocks' default compile mode), and the time of each layer's Ops run
-  alone on the layer's shapes (forward and backward), which says where
-  the step's time goes;
+  blocks' default compile mode), and afterwards the time of each layer's
+  Ops run alone on the layer's shapes (forward and backward), which says
+  where the step's time goes;
 * the same network in PyTorch (``torch.set_num_threads``), when
   ``/work/torchvenv/bin/python`` or ``--torch-python`` can import torch.
   torch is not a dependency of blocks: it runs in its own interpreter.
 
-It prints steps per second (best and median over rounds) and the ratio
-blocks / PyTorch measured in the same run. Timings on a loaded machine are
-noisy; the ratio, measured in alternation, is the figure to read.
+Rounds of ``--steps`` steps alternate between the two, with a pause in
+between for the other side's idle threads to stop spinning, so that load
+from other processes falls on both alike. The script prints steps per
+second (best and median over rounds) and the ratio blocks / PyTorch: best
+against best, and the median of each round's ratio to the other side's
+round. On a loaded machine the ratios are the figures to read.
 
 Usage::
 
@@ -37,11 +41,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH, LEARNING_RATE = 128, 0.01
+#: Seconds between one side's round and the other's.
+SETTLE = 0.3
 DEFAULT_TORCH = '/work/torchvenv/bin/python'
 
 TORCH_CHILD = r'''
 import json, sys, time, torch
-threads, steps, rounds = map(int, sys.argv[1:4])
+threads = int(sys.argv[1])
 torch.set_num_threads(threads)
 torch.manual_seed(1)
 net = torch.nn.Sequential(
@@ -58,13 +64,14 @@ def step():
     loss.backward()
     optimizer.step()
 step()
-times = []
-for _ in range(rounds):
+print(json.dumps({'version': torch.__version__}), flush=True)
+for line in sys.stdin:
+    steps = int(line)
+    step()
     start = time.perf_counter()
     for _ in range(steps):
         step()
-    times.append((time.perf_counter() - start) / steps)
-print(json.dumps({'step': times, 'version': torch.__version__}))
+    print(json.dumps((time.perf_counter() - start) / steps), flush=True)
 '''.replace('__LR__', repr(LEARNING_RATE)).replace('__BATCH__', str(BATCH))
 
 
@@ -120,6 +127,7 @@ def _layer_times():
 
     from blocks.ops import (Conv2d, Conv2dGradInputs, Conv2dGradWeights,
                             MaxPoolGrad, Pool)
+    from blocks.ops._blas import gemm
 
     rng = numpy.random.RandomState(2)
 
@@ -151,27 +159,34 @@ def _layer_times():
                           rand(*pooled.shape))
         rows.append((name.split()[0].replace('conv', 'pool') + ' 2x2 max',
                      forward, backward))
+    # The step's dense products run in SciPy's BLAS (PyTensor's Gemm).
     h, w1, w2 = rand(BATCH, 800), rand(800, 500), rand(500, 10)
-    forward = _best(lambda: (h @ w1) @ w2) * 1e3
+    forward = _best(lambda: gemm(gemm(h, w1), w2)) * 1e3
     g = rand(BATCH, 500)
-    backward = _best(lambda: (h.T @ g, g @ w1.T, g.T @ h)) * 1e3
+    backward = _best(lambda: (gemm(h.T, g), gemm(g, w1.T))) * 1e3
     rows.append(('dense 800-500-10', forward, backward))
     return rows
 
 
-def blocks_child(steps: int, rounds: int) -> dict:
+def blocks_child() -> None:
+    """Serve the parent: a line with a number of steps runs (and times)
+    them; ``layers`` times each layer's Ops."""
     import pytensor
     pytensor.config.floatX = 'float32'
     sys.path.insert(0, str(ROOT))
     algorithm, batch = _blocks_network()
     algorithm.process_batch(batch)
-    times = []
-    for _ in range(rounds):
+    print(json.dumps({}), flush=True)
+    for line in sys.stdin:
+        if line.strip() == 'layers':
+            print(json.dumps(_layer_times()), flush=True)
+            continue
+        steps = int(line)
+        algorithm.process_batch(batch)
         start = time.perf_counter()
         for _ in range(steps):
             algorithm.process_batch(batch)
-        times.append((time.perf_counter() - start) / steps)
-    return {'step': times, 'layers': _layer_times()}
+        print(json.dumps((time.perf_counter() - start) / steps), flush=True)
 
 
 def _child_env(threads: int) -> dict:
@@ -184,10 +199,48 @@ def _child_env(threads: int) -> dict:
     return env
 
 
-def _run_child(command, threads):
-    done = subprocess.run(command, env=_child_env(threads), check=True,
-                          capture_output=True, text=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def _cpus(threads: int) -> set[int] | None:
+    """The first `threads` CPUs this process may use (None where the
+    system cannot pin processes)."""
+    if not hasattr(os, 'sched_getaffinity'):
+        return None
+    return set(sorted(os.sched_getaffinity(0))[:threads])
+
+
+class _Child:
+    """A timing subprocess, pinned and limited to `threads` threads, that
+    answers one JSON line per request line."""
+
+    def __init__(self, command, threads):
+        # Both sides pinned to the same CPUs: a thread count then bounds
+        # the cores, whatever helper threads a library starts.
+        cpus = _cpus(threads)
+        pin = (None if cpus is None
+               else (lambda: os.sched_setaffinity(0, cpus)))
+        self.process = subprocess.Popen(
+            command, env=_child_env(threads), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, text=True, preexec_fn=pin)
+        self.hello = self._answer()
+
+    def _answer(self):
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{self.process.args[:2]} exited with "
+                               f"status {self.process.wait()}")
+        return json.loads(line)
+
+    def ask(self, request):
+        self.process.stdin.write(f"{request}\n")
+        self.process.stdin.flush()
+        answer = self._answer()
+        # The threads of a BLAS or OpenMP pool spin a while after their
+        # last task: let them stop before the other side's round.
+        time.sleep(SETTLE)
+        return answer
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
 
 
 def _torch_python(path: str | None) -> str | None:
@@ -209,7 +262,7 @@ def main(argv=None) -> int:
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(blocks_child(args.steps, args.rounds)))
+        blocks_child()
         return 0
     torch_python = _torch_python(args.torch_python)
     print(f"LeNet step, batch {BATCH}, float32; load average "
@@ -217,32 +270,44 @@ def main(argv=None) -> int:
     if torch_python is None:
         print("(no PyTorch to compare with: pass --torch-python)")
     for threads in args.threads:
-        blocks = _run_child([sys.executable, __file__, '--child',
-                             '--steps', str(args.steps), '--rounds',
-                             str(args.rounds)], threads)
-        print(f"\n{threads} thread(s)")
-        rate = 1 / min(blocks['step'])
-        print(f"  blocks:  {rate:6.2f} steps/s best, "
-              f"{1 / statistics.median(blocks['step']):6.2f} median")
+        sides = {'blocks': _Child([sys.executable, __file__, '--child'],
+                                  threads)}
         if torch_python:
-            torch = _run_child([torch_python, '-c', TORCH_CHILD,
-                                str(threads), str(args.steps),
-                                str(args.rounds)], threads)
-            torch_rate = 1 / min(torch['step'])
-            print(f"  PyTorch {torch['version']}: {torch_rate:6.2f} steps/s "
-                  f"best, {1 / statistics.median(torch['step']):6.2f} "
-                  f"median")
-            median = (statistics.median(torch['step']) /
-                      statistics.median(blocks['step']))
+            sides['torch'] = _Child([torch_python, '-c', TORCH_CHILD,
+                                     str(threads)], threads)
+        # Rounds alternate between the sides, so that load from other
+        # processes falls on both alike.
+        times = {name: [] for name in sides}
+        for _ in range(args.rounds):
+            for name, child in sides.items():
+                times[name].append(child.ask(args.steps))
+        layers = sides['blocks'].ask('layers')
+        for child in sides.values():
+            child.close()
+        print(f"\n{threads} thread(s); load average "
+              f"{os.getloadavg()[0]:.1f}")
+        blocks = times['blocks']
+        rate = 1 / min(blocks)
+        print(f"  blocks:  {rate:6.2f} steps/s best, "
+              f"{1 / statistics.median(blocks):6.2f} median")
+        if torch_python:
+            torch = times['torch']
+            torch_rate = 1 / min(torch)
+            print(f"  PyTorch {sides['torch'].hello['version']}: "
+                  f"{torch_rate:6.2f} steps/s best, "
+                  f"{1 / statistics.median(torch):6.2f} median")
+            # Each round's ratio against the other side's next round.
+            median = statistics.median(
+                t / b for t, b in zip(torch, blocks, strict=True))
             print(f"  blocks / PyTorch: {rate / torch_rate:.2f}x (best), "
-                  f"{median:.2f}x (median)")
+                  f"{median:.2f}x (median of rounds)")
         print("  where blocks' time goes (each layer's Ops alone, ms):")
         print(f"    {'layer':<20}{'forward':>9}{'backward':>10}")
-        for name, forward, backward in blocks['layers']:
+        for name, forward, backward in layers:
             print(f"    {name:<20}{forward:9.2f}{backward:10.2f}")
-        total = sum(f + b for _, f, b in blocks['layers'])
+        total = sum(f + b for _, f, b in layers)
         print(f"    {'sum':<20}{total:19.2f}  "
-              f"(whole step: {min(blocks['step']) * 1e3:.2f})")
+              f"(whole step: {min(blocks) * 1e3:.2f})")
     return 0
 
 

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 
 import numpy
 import pytensor.tensor as pt
-from numpy.lib.stride_tricks import as_strided
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 
@@ -71,24 +70,12 @@ class _PoolGeometry:
         out[..., ph:ph + self.valid[0], pw:pw + self.valid[1]] = x
         return out
 
-    def rows_of_tiles(self, x, writeable=False):
-        """A ``(..., rows, wh, columns * ww)`` view of `x` when the windows
-        tile it without overlap or padding, else None.
-
-        Each window row stays one contiguous run of ``columns * ww``
-        cells: NumPy's loops are far faster on such runs than on the
-        ``ww``-long ones of a ``(..., rows, wh, columns, ww)`` view.
-
-        """
-        if self.pad != (0, 0) or self.stride != self.ws or any(
-                o * w > v for o, w, v in zip(self.out, self.ws, self.valid,
-                                             strict=True)):
-            return None
-        (oh, ow), (wh, ww) = self.out, self.ws
-        *lead, sh, sw = x.strides
-        return as_strided(x, shape=x.shape[:-2] + (oh, wh, ow * ww),
-                          strides=(*lead, sh * wh, sh, sw),
-                          writeable=writeable)
+    def tiles(self) -> bool:
+        """Whether the windows tile the input without overlap or padding
+        (each cell is in one window at most)."""
+        return self.pad == (0, 0) and self.stride == self.ws and all(
+            o * w <= v for o, w, v in zip(self.out, self.ws, self.valid,
+                                          strict=True))
 
     def crop(self, xe):
         ph, pw = self.pad
@@ -278,19 +265,17 @@ class MaxPoolGrad(PoolBase):
     def perform(self, node, inputs, output_storage):
         x, maxout, gz = inputs
         geo = self._geometry(x.shape)
-        tiles = geo.rows_of_tiles(x)
-        if tiles is not None:
-            # Non-overlapping windows: a comparison with the maxima and a
-            # product, each repeated along the columns of its window.
+        if geo.tiles():
+            # Each cell gets its window's gradient or nothing: written once
+            # per window position, into strided slices of the result (no
+            # zeroed buffer to add to, no repeated copies of the maxima).
             covered = all(o * w == v for o, w, v in zip(
                 geo.out, self.ws, geo.valid, strict=True))
             gx = (numpy.empty_like if covered else numpy.zeros_like)(
                 x, order='C')
-            gx_tiles = geo.rows_of_tiles(gx, writeable=True)
-            ww = self.ws[1]
-            numpy.equal(tiles, numpy.repeat(maxout, ww, axis=-1)[
-                ..., :, None, :], out=gx_tiles)
-            gx_tiles *= numpy.repeat(gz, ww, axis=-1)[..., :, None, :]
+            for rows, cols in geo.window_slices():
+                numpy.multiply(x[..., rows, cols] == maxout, gz,
+                               out=gx[..., rows, cols])
             output_storage[0][0] = gx
             return
         xe = geo.extend(x, _lowest)

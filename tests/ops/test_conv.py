@@ -118,6 +118,25 @@ def test_conv_ops_match_loops(mode, stride, dil, flip, sizes):
         rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize('image', [(7, 6), (4, 37)])
+def test_conv_ops_in_float32(image):
+    # float32 products go through SciPy's single-precision BLAS.
+    x = RNG.randn(2, 3, *image).astype('float32')
+    w = RNG.randn(4, 3, 3, 2).astype('float32')
+    params = {'border_mode': 'half', 'subsample': (1, 1),
+              'filter_flip': True, 'filter_dilation': (1, 1)}
+    args = ('half', (1, 1), True, (1, 1))
+    out, _ = _run(Conv2d(**params), x, w)
+    gy = RNG.randn(*out.shape).astype('float32')
+    gx, _ = _run(Conv2dGradInputs(**params), w, gy, numpy.array(image))
+    gw, _ = _run(Conv2dGradWeights(**params), x, gy, numpy.array((3, 2)))
+    for got, expected in ((out, loop_conv(x, w, *args)),
+                          (gx, loop_grad_inputs(w, gy, x.shape, *args)),
+                          (gw, loop_grad_weights(x, gy, w.shape, *args))):
+        assert got.dtype == 'float32'
+        numpy.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
 def test_get_conv_output_shape_passes_none_through():
     assert get_conv_output_shape((None, 3, 17, None), (8, 3, 3, 3), 'valid',
                                  (1, 1)) == (None, 8, 15, None)
