@@ -54,6 +54,22 @@ for name, module in (('rnn', torch.nn.RNN(D, D, nonlinearity='tanh')),
         step()
         times.append(time.perf_counter() - start)
     result[name] = statistics.median(times)
+    # The same matrix products alone (see products_alone).
+    G = D if name == 'rnn' else 4 * D
+    pairs = ([(torch.randn(T * B, D), torch.randn(D, G))] +
+             [(torch.randn(B, D), torch.randn(D, G))] * T +
+             [(torch.randn(B, G), torch.randn(G, D))] * T +
+             [(torch.randn(D, T * B), torch.randn(T * B, G))] * 2)
+    def products():
+        for a, b in pairs:
+            torch.mm(a, b)
+    products()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        products()
+        times.append(time.perf_counter() - start)
+    result[name + '_products'] = statistics.median(times)
 print(json.dumps(result))
 '''
 
@@ -177,6 +193,36 @@ def numpy_loops(linear, transition, kind):
     return run
 
 
+def products_alone(kind, repeat):
+    """Median time of the step's matrix products alone, in SciPy's BLAS.
+
+    The products a forward and backward pass needs, with the shapes of
+    the benchmark: the input projection, one product per step forward and
+    one backward, and the two weight gradients over the whole sequence.
+    PyTensor's C code calls the same OpenBLAS (blocks links it to SciPy's,
+    :func:`blocks.compilation.configure_blas`), so this is a floor for
+    blocks' time, as the same products in PyTorch are for PyTorch's.
+    """
+    import numpy
+    from scipy.linalg import blas
+    G = D if kind == 'rnn' else 4 * D
+    rng = numpy.random.RandomState(0)
+
+    def pair(m, k, n):
+        a = rng.normal(size=(m, k)).astype('float32')
+        b = rng.normal(size=(k, n)).astype('float32')
+        return a, b, numpy.empty((m, n), dtype='float32')
+    pairs = ([pair(T * B, D, G)] + [pair(B, D, G)] * T +
+             [pair(B, G, D)] * T + [pair(D, T * B, G)] * 2)
+
+    def products():
+        # C-ordered a @ b is the Fortran-ordered b.T @ a.T, as PyTensor's
+        # Gemm calls it.
+        for a, b, out in pairs:
+            blas.sgemm(1.0, b.T, a.T, c=out.T, overwrite_c=1)
+    return _median_time(products, repeat)
+
+
 def worker(threads, repeat, cold):
     """One process, one thread count: blocks and NumPy timings."""
     import numpy
@@ -204,6 +250,7 @@ def worker(threads, repeat, cold):
         numpy_time = _median_time(functools.partial(loop, x_value),
                                   max(3, repeat // 3))
         result[kind] = {'blocks': blocks_time, 'numpy': numpy_time,
+                        'products': products_alone(kind, repeat),
                         'compile_first': compile_first,
                         'compile_warm': compile_warm,
                         'max_relative_difference': error}
@@ -277,6 +324,13 @@ def main(argv=None):
                 line += (f"   torch {torch_time * 1e3:7.1f} ms "
                          f"(torch/blocks {ratio:.2f})")
             print(line)
+            products = (f"  {'':24s} matrix products alone: "
+                        f"{numbers['products'] * 1e3:.1f} ms in SciPy's "
+                        f"OpenBLAS")
+            if torch_result:
+                products += (f", {torch_result[kind + '_products'] * 1e3:.1f}"
+                             f" ms in PyTorch")
+            print(products)
             print(f"  {'':24s} compile {numbers['compile_first']:.1f} s "
                   f"first in this process, {numbers['compile_warm']:.1f} s "
                   f"again; max relative difference to NumPy "
