@@ -54,8 +54,9 @@ from blocks.memory import keep_freed_memory
 
 __all__ = [
     'BACKENDS',
-    'FLAT_ELEMWISE_REWRITE',
-    'NUMPY_SUM_REWRITE', 'NUMPY_UFUNCS_REWRITE', 'RECIPE_ATTRIBUTE',
+    'CONTIGUOUS_SCAN_MATRICES_REWRITE', 'FLAT_ELEMWISE_REWRITE',
+    'NUMPY_SUM_REWRITE', 'NUMPY_UFUNCS_REWRITE', 'RATIONAL_TANH_REWRITE',
+    'RECIPE_ATTRIBUTE',
     'BlocksJAXLinker', 'BlocksMode',
     'NumpyUfunc',
     'backend_mode',
@@ -378,6 +379,8 @@ def describe(mode: Mode | str | None = None) -> dict:
         optimizer = pytensor.config.optimizer
     if NUMPY_UFUNCS_REWRITE in extra:
         optimizer += ' + NumPy tanh/exp/log'
+    if RATIONAL_TANH_REWRITE in extra:
+        optimizer += ' + rational float32 tanh'
     if FLAT_ELEMWISE_REWRITE in extra:
         optimizer += ' + flat elementwise loops'
     if linker_name == 'numba':

@@ -7,7 +7,11 @@ a loop no compiler vectorises. A step rule's update of a 784x500 matrix
 that way, against 0.13 ms in Numba's kernel. :class:`FlatElemwise` adds a
 second loop for the common case, every array C-contiguous and of the output's
 size and the other inputs broadcast scalars: a separate function over flat
-pointers, which GCC vectorises. Anything else takes PyTensor's loop.
+pointers, which GCC vectorises. The same function also runs row by row
+when every array's innermost axis is contiguous (whatever the strides of
+the others: column slices, sequences read backwards) and the other inputs
+are scalars or rows broadcast along the leading axes. Anything else takes
+PyTensor's loop.
 
 :class:`NumpyUfunc` computes ``tanh``, ``exp`` and ``log`` with NumPy's
 vectorised loops: C code calls the C library's scalar functions, which no
@@ -15,8 +19,12 @@ compiler vectorises without ``-ffast-math``. :class:`NumpySum` sums
 float32 over the innermost axis in float64 with NumPy's vectorised loop:
 PyTensor's C code adds one element after the other.
 
-The node rewriters :data:`local_flat_elemwise`, :data:`local_numpy_ufuncs`
-and :data:`local_numpy_sum` put these Ops in a graph; blocks' C mode
+:class:`Contiguous` gives a scan its transposed weight matrices as
+C-contiguous copies (:data:`local_contiguous_scan_matrices`).
+
+The node rewriters :data:`local_flat_elemwise`, :data:`local_numpy_ufuncs`,
+:data:`local_numpy_sum` and :data:`local_contiguous_scan_matrices` put
+these Ops in a graph; blocks' C mode
 (:func:`blocks.compilation.backend_mode`) registers them, with
 :data:`local_unshared_dot22_to_dot22scalar` in place of PyTensor's
 ``local_dot22_to_dot22scalar``.
