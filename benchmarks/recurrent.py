@@ -16,8 +16,12 @@ with ``OMP_NUM_THREADS``/``OPENBLAS_NUM_THREADS`` set before anything is
 imported, and PyTorch at the same thread count in the same run, through
 ``/work/torchvenv/bin/python`` or ``--torch-python`` when that interpreter
 can import torch (PyTorch is not a dependency). It also reports the time
-to compile each function: warm (PyTensor's cache holds the C code) and,
-with ``--cold``, cold (an empty compile directory).
+of the pass's matrix products alone (the input projection, one product
+per step forward and one backward, the two weight gradients), in the
+OpenBLAS that blocks links PyTensor to and in PyTorch: a floor for each
+side's time. And the time to compile each function: warm (PyTensor's
+cache holds the C code) and, with ``--cold``, cold (an empty compile
+directory).
 """
 import argparse
 import functools
