@@ -43,6 +43,15 @@ threads, repeat, T, B, D = map(int, sys.argv[1:6])
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 x = torch.randn(T, B, D)
+def median_time(function):
+    for _ in range(3):
+        function()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 result = {}
 for name, module in (('rnn', torch.nn.RNN(D, D, nonlinearity='tanh')),
                      ('lstm', torch.nn.LSTM(D, D))):
@@ -50,14 +59,7 @@ for name, module in (('rnn', torch.nn.RNN(D, D, nonlinearity='tanh')),
         module.zero_grad()
         output, _ = module(x)
         output.sum().backward()
-    for _ in range(3):
-        step()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    result[name] = statistics.median(times)
+    result[name] = median_time(step)
     # The same matrix products alone (see products_alone).
     G = D if name == 'rnn' else 4 * D
     pairs = ([(torch.randn(T * B, D), torch.randn(D, G))] +
@@ -67,13 +69,7 @@ for name, module in (('rnn', torch.nn.RNN(D, D, nonlinearity='tanh')),
     def products():
         for a, b in pairs:
             torch.mm(a, b)
-    products()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        products()
-        times.append(time.perf_counter() - start)
-    result[name + '_products'] = statistics.median(times)
+    result[name + '_products'] = median_time(products)
 print(json.dumps(result))
 '''
 
