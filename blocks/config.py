@@ -34,10 +34,10 @@ The options are:
 ``backend`` (str, default ``'default'``, env ``BLOCKS_BACKEND``)
     The backend of every function blocks compiles (see
     :mod:`blocks.compilation`).
-``keep_freed_memory`` (bool, default ``True``, env
-``BLOCKS_KEEP_FREED_MEMORY``)
+``keep_freed_memory`` (bool, default ``True``)
     Whether glibc keeps large freed blocks for reuse instead of returning
-    them to the system (see :mod:`blocks.memory`).
+    them to the system (see :mod:`blocks.memory`); environment variable
+    ``BLOCKS_KEEP_FREED_MEMORY``.
 
 The reference's ``temp_dir`` option (``BLOCKS_TEMPDIR``) is gone: Blocks
 writes every file atomically through a temporary file in the target's own
