@@ -467,10 +467,9 @@ def _saving_intermediates(result, updates):
 
     See :mod:`blocks.bricks.recurrent.saved`.
     """
-    variable = result[0]
-    while not isinstance(variable.owner.op, Scan):
-        variable = variable.owner.inputs[0]
-    replacements = save_intermediates(variable.owner)
+    node = _scan_node(result[0])
+    # No scan: PyTensor applies the step once when n_steps is a constant 1.
+    replacements = save_intermediates(node) if node is not None else {}
     if not replacements:
         return result, updates
     keys = list(updates)
@@ -478,6 +477,20 @@ def _saving_intermediates(result, updates):
                         replacements, strict=False)
     return new[:len(result)], type(updates)(
         zip(keys, new[len(result):], strict=True))
+
+
+def _scan_node(output):
+    """The scan node of `output`, an output of :func:`pytensor.scan`.
+
+    A state is ``buffer[1:]``, other outputs are the scan's own; None if
+    `output` comes from no scan.
+    """
+    owner = output.owner
+    if owner is not None and isinstance(owner.op, tensor.subtensor.Subtensor):
+        owner = owner.inputs[0].owner
+    if owner is not None and isinstance(owner.op, Scan):
+        return owner
+    return None
 
 
 def _step_argument_names(function):

@@ -10,7 +10,8 @@ from pytensor.tensor.blas import Dot22, Gemm
 from pytensor.tensor.math import Dot
 
 from blocks.bricks import Tanh
-from blocks.bricks.recurrent import LSTM, SimpleRecurrent
+from blocks.bricks.recurrent import (
+    BaseRecurrent, LSTM, recurrent, SimpleRecurrent)
 from blocks.bricks.recurrent.saved import save_intermediates
 from blocks.compilation import function
 from blocks.initialization import Constant, IsotropicGaussian
@@ -137,3 +138,28 @@ def test_transposed_weights_reach_the_backward_scan_contiguous():
         grad_W += hs[t].T @ dpre
         dh = dpre @ W.T
     assert_allclose(compiled(value), grad_W, rtol=1e-4, atol=1e-5)
+
+
+
+class Decay(BaseRecurrent):
+    """States go through tanh at every step; no sequence."""
+
+    def get_dim(self, name):
+        return D if name == 'states' else super().get_dim(name)
+
+    @recurrent(sequences=[], states=['states'], outputs=['states'],
+               contexts=[])
+    def apply(self, states):
+        return tensor.tanh(states + 1)
+
+
+@pytest.mark.parametrize('n_steps', [1, 3])
+def test_steps_of_a_known_number(n_steps):
+    # With n_steps a constant 1, PyTensor applies the step without a scan.
+    states = Decay().apply(n_steps=n_steps, batch_size=B)
+    expected = numpy.zeros((B, D))
+    for _ in range(n_steps):
+        expected = numpy.tanh(expected + 1)
+    result = function([], states)()
+    assert result.shape == (n_steps, B, D)
+    assert_allclose(result[-1], expected, rtol=1e-6)
