@@ -15,6 +15,7 @@ never differentiates the scan drops the extra outputs: PyTensor's
 ``scan_remove_unused`` rewrite removes outputs that nothing reads.
 """
 import copy
+from collections.abc import Collection
 
 from pytensor.graph.basic import Apply, Variable
 from pytensor.graph.traversal import io_toposort
@@ -39,21 +40,28 @@ def _saves(node: Apply) -> bool:
 
 
 def saved_intermediates(inner_inputs: list[Variable],
-                        inner_outputs: list[Variable]) -> list[Variable]:
+                        inner_outputs: list[Variable],
+                        constants: Collection[Variable] = ()
+                        ) -> list[Variable]:
     """The step's values that its gradient would recompute.
 
-    Outputs of ``exp``, ``sigmoid``, ``tanh`` and ``softmax`` computed
-    from the step's inputs, except those the step already returns.
+    Outputs of ``exp``, ``sigmoid``, ``tanh`` and ``softmax`` that change
+    from step to step (that depend on an input not in `constants`, the
+    non-sequences), except those the step already returns.
 
     """
     returned = set(inner_outputs)
+    varying = set(inner_inputs) - set(constants)
+    nodes = io_toposort(inner_inputs, inner_outputs)
+    for node in nodes:
+        if any(variable in varying for variable in node.inputs):
+            varying.update(node.outputs)
     # Last computed first: PyTensor matches the saved values in order and
     # stops at a match, so a value is found before the values it was
     # computed from are replaced inside it (which would hide it).
-    return [node.outputs[0]
-            for node in reversed(io_toposort(inner_inputs, inner_outputs))
-            if _saves(node) and node.outputs[0] not in returned
-            and node.outputs[0].ndim > 0]
+    return [node.outputs[0] for node in reversed(nodes)
+            if _saves(node) and node.outputs[0] in varying
+            and node.outputs[0] not in returned and node.outputs[0].ndim > 0]
 
 
 def save_intermediates(node: Apply) -> dict[Variable, Variable]:
@@ -75,7 +83,8 @@ def save_intermediates(node: Apply) -> dict[Variable, Variable]:
     if not isinstance(node.op, Scan):
         raise TypeError(f"{node} is not a scan")
     args = ScanArgs.from_node(node)
-    extra = saved_intermediates(args.inner_inputs, args.inner_outputs)
+    extra = saved_intermediates(args.inner_inputs, args.inner_outputs,
+                                args.inner_in_non_seqs)
     if not extra:
         return {}
     new_args = copy.copy(args)

@@ -163,3 +163,18 @@ def test_steps_of_a_known_number(n_steps):
     result = function([], states)()
     assert result.shape == (n_steps, B, D)
     assert_allclose(result[-1], expected, rtol=1e-6)
+
+
+def test_values_that_do_not_change_between_steps_are_not_saved():
+    x = tensor.matrix('x')
+    W = tensor.matrix('W')
+
+    def step(x_t, h, W):
+        # tanh(W) is the same at every step: PyTensor computes it once,
+        # outside the loop.
+        return tensor.tanh(x_t + h.dot(tensor.tanh(W)))
+    result = pytensor.scan(step, sequences=[x], non_sequences=[W],
+                           outputs_info=[tensor.zeros(x.shape[1:])],
+                           return_updates=False)
+    node = result.owner.inputs[0].owner
+    assert save_intermediates(node) == {}
