@@ -419,10 +419,8 @@ def _contiguous_scan_matrices(fgraph, node):
     every step). The copy is made once per call, outside the loop.
 
     """
-    op = node.op
-    first = 1 + op.info.n_seqs + op.info.n_mit_mot + op.info.n_mit_sot + \
-        op.info.n_sit_sot + op.info.n_untraced_sit_sot + op.info.n_nit_sot
     inputs = list(node.inputs)
+    first = len(inputs) - len(node.op.outer_non_seqs(inputs))
     changed = False
     for position in range(first, len(inputs)):
         variable = inputs[position]

@@ -19,6 +19,7 @@ nothing.
 """
 import ctypes
 import ctypes.util
+import functools
 import os
 import platform
 
@@ -38,10 +39,8 @@ _M_MMAP_THRESHOLD = -3
 
 _GLIBC_VARIABLES = ('MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_')
 
-#: What the first call of :func:`keep_freed_memory` did (None: not run).
-_done: bool | None = None
 
-
+@functools.cache
 def keep_freed_memory() -> bool:
     """Stop glibc from returning large freed blocks to the system.
 
@@ -54,13 +53,6 @@ def keep_freed_memory() -> bool:
         Whether the thresholds were raised.
 
     """
-    global _done
-    if _done is None:
-        _done = _raise_thresholds()
-    return _done
-
-
-def _raise_thresholds() -> bool:
     if not config.keep_freed_memory:
         return False
     if any(name in os.environ for name in _GLIBC_VARIABLES):

@@ -14,11 +14,11 @@ print(first, keep_freed_memory() is first)
 """
 
 
-def _run(**environment):
+def _run(code=CODE, **environment):
     env = {key: value for key, value in os.environ.items()
            if not key.startswith('MALLOC_')}
     env.update(environment)
-    process = subprocess.run([sys.executable, '-c', CODE], env=env,
+    process = subprocess.run([sys.executable, '-c', code], env=env,
                              capture_output=True, text=True, check=True)
     return process.stdout.split()
 
@@ -40,9 +40,6 @@ def test_compiling_a_function_keeps_freed_memory():
     code = ("import blocks.memory as m, pytensor.tensor as t\n"
             "from blocks.compilation import function\n"
             "x = t.vector('x'); function([x], x + 1)\n"
-            "print(m._done)")
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith('MALLOC_')}
-    output = subprocess.run([sys.executable, '-c', code], env=env,
-                            capture_output=True, text=True, check=True)
-    assert output.stdout.split()[-1] == str(ON_GLIBC)
+            "ran = m.keep_freed_memory.cache_info().currsize == 1\n"
+            "print(ran and m.keep_freed_memory())")
+    assert _run(code)[-1] == str(ON_GLIBC)
