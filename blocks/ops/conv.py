@@ -219,6 +219,25 @@ class BaseConv2d(Op):
     def _flip(self, kern):
         return kern[:, :, ::-1, ::-1] if self.filter_flip else kern
 
+    def _check_values(self, value, hint, what):
+        """A run-time check of a shape hint, which :meth:`infer_shape`
+        trusts (as Theano's did)."""
+        if any(known is not None and known != actual
+               for actual, known in zip(value.shape, hint, strict=True)):
+            raise ValueError(
+                f"conv2d: {what} has shape {value.shape}, but the Op was "
+                f"told {hint} (the {what} shape hint: `input_shape`/"
+                f"`filter_shape`, or a brick's `image_size`/`num_channels`)"
+                f"; give the right shape or None")
+
+
+def _hinted(shape, hint):
+    """`shape` with the entries that `hint` knows, as ints: with constant
+    sizes, the shapes that depend on them are constants too, which the
+    JAX backend needs (a size it computes is a tracer, not a shape)."""
+    return tuple(s if known is None else known
+                 for s, known in zip(shape, hint, strict=True))
+
 
 
 def _disconnected():
@@ -244,7 +263,8 @@ class Conv2d(BaseConv2d):
                 f"expect {kchannels} (filters shape {kern.type.shape})")
         dtype = upcast(img.dtype, kern.dtype)
         img, kern = pt.cast(img, dtype), pt.cast(kern, dtype)
-        out = self.output_shape(img.type.shape, kern.type.shape)
+        out = self.output_shape(_hinted(img.type.shape, self.imshp),
+                                _hinted(kern.type.shape, self.kshp))
         if any(isinstance(s, int) and s <= 0 for s in out):
             raise ValueError(
                 f"conv2d: filters of shape {kern.type.shape} do not fit an "
@@ -255,6 +275,8 @@ class Conv2d(BaseConv2d):
 
     def perform(self, node, inputs, output_storage):
         img, kern = inputs
+        self._check_values(img, self.imshp, 'the input')
+        self._check_values(kern, self.kshp, 'filters')
         if img.shape[1] != kern.shape[1]:
             raise ValueError(
                 f"conv2d: the input has {img.shape[1]} channels but the "
@@ -265,7 +287,8 @@ class Conv2d(BaseConv2d):
             self.subsample, self.filter_dilation)
 
     def infer_shape(self, fgraph, node, input_shapes):
-        return [self.output_shape(*input_shapes)]
+        return [self.output_shape(_hinted(input_shapes[0], self.imshp),
+                                  _hinted(input_shapes[1], self.kshp))]
 
     def pullback(self, inputs, outputs, cotangents):
         img, kern = inputs

@@ -257,3 +257,29 @@ def test_bad_input_errors_name_brick_argument_and_values():
     with pytest.raises(ValueError, match=r'/pool: pooling_size \(4, 4\) .*'
                        r'does not fit an input of \(3, 3\)'):
         pool.apply(tensor.tensor('x', shape=(1, 1, 3, 3)))
+
+
+def test_conv_net_from_bricks_differentiates_under_jax():
+    """A brick-built conv net under the JAX backend: JAX needs each shape
+    as a constant, which the layers' shapes are when ``image_size`` is
+    known (the flattener's gradient reshapes to the pooled shape)."""
+    pytest.importorskip('jax')
+    from blocks.bricks import Linear
+    from blocks.compilation import backend_mode
+    convs = ConvolutionalSequence(
+        [Convolutional((3, 3), 3), Rectifier(), MaxPooling((2, 2))],
+        num_channels=2, image_size=(6, 6),
+        weights_init=IsotropicGaussian(0.5), biases_init=Constant(0.1))
+    linear = Linear(12, 1, weights_init=IsotropicGaussian(0.5),
+                    biases_init=Constant(0))
+    convs.initialize()
+    linear.initialize()
+    x = tensor.tensor4('x')
+    cost = linear.apply(Flattener().apply(convs.apply(x))).sum()
+    parameters = list(convs.children[0].parameters) + list(linear.parameters)
+    grads = pytensor.grad(cost, parameters)
+    value = RNG.randn(4, 2, 6, 6).astype(FLOATX)
+    expected = _evaluate(grads, [x], value)
+    got = pytensor.function([x], grads, mode=backend_mode('jax'))(value)
+    for a, b in zip(got, expected, strict=True):
+        assert_allclose(a, b, rtol=1e-4, atol=1e-5)

@@ -211,3 +211,19 @@ def test_conv_runtime_errors_name_the_values():
     with pytest.raises(ValueError, match='2 channels but the filters expect'):
         y.eval({x: numpy.zeros((1, 2, 4, 4)), w: numpy.zeros((1, 1, 3, 3))},
                mode=PY_MODE)
+
+
+def test_shape_hints_give_constant_shapes_and_are_checked():
+    """``input_shape``/``filter_shape`` make the output's sizes constants
+    (as Theano's hints did), so a wrong hint is caught when the Op runs."""
+    x, w = pt.tensor4('x'), pt.tensor4('w')
+    y = conv2d(x, w, input_shape=(None, 1, 6, 5), filter_shape=(2, 1, 3, 3))
+    assert y.type.shape == (None, 2, 4, 3)
+    shape = pytensor.function([x, w], y.shape, mode=PY_MODE)
+    assert tuple(shape(numpy.zeros((3, 1, 6, 5)),
+                       numpy.zeros((2, 1, 3, 3)))) == (3, 2, 4, 3)
+    with pytest.raises(ValueError, match=r'the input has shape '
+                       r'\(3, 1, 7, 5\), but the Op was told '
+                       r'\(None, 1, 6, 5\)'):
+        y.eval({x: numpy.zeros((3, 1, 7, 5)), w: numpy.zeros((2, 1, 3, 3))},
+               mode=PY_MODE)
