@@ -265,7 +265,8 @@ class BlocksJAXLinker(JAXLinker):
         static = self.scalar_shape_inputs
         updates = getattr(self.fgraph, 'update_mapping', None) or {}
         donated = sorted(set(updates.values()) - set(static))
-        jitted = jax.jit(fn, static_argnums=static, donate_argnums=donated)
+        jitted = _explain_dynamic_shapes(jax.jit(
+            fn, static_argnums=static, donate_argnums=donated))
         to_host = [index for index in range(len(self.fgraph.outputs))
                    if index not in updates]
         if not static and not to_host:
@@ -282,6 +283,30 @@ class BlocksJAXLinker(JAXLinker):
                     outputs[index] = numpy.asarray(outputs[index])
             return outputs
         return run
+
+
+#: The start of JAX's error for an array shape that is not a constant.
+_JAX_DYNAMIC_SHAPE = 'Shapes must be 1D sequences of concrete values'
+
+
+def _explain_dynamic_shapes(jitted):
+    """`jitted`, raising an error that says what to change where JAX's
+    says only that a shape is not concrete."""
+    def call(*inputs):
+        try:
+            return jitted(*inputs)
+        except TypeError as error:
+            if _JAX_DYNAMIC_SHAPE not in str(error):
+                raise
+            raise TypeError(
+                "The JAX backend needs every array shape as a constant, and "
+                "this function computes one from its inputs' sizes (for "
+                "instance the length of a scan over a sequence of unknown "
+                "length, or of its gradient): declare the inputs with their "
+                "shapes, e.g. tensor.tensor3('x', shape=(50, 32, 256)), and "
+                "feed batches of that shape, or use another backend "
+                f"(blocks.config.backend). JAX said: {error}") from error
+    return call
 
 
 def _jax_mode() -> BlocksMode:

@@ -89,3 +89,13 @@ def test_function_pickles_and_resumes_with_the_same_values(step):
         copy[0](x)
     assert numpy.array_equal(copy[1].get_value(), w.get_value())
     assert numpy.array_equal(copy[2].get_value(), velocity.get_value())
+
+
+def test_a_shape_computed_from_input_sizes_gets_an_error_with_the_fix():
+    x = tensor.vector('x')
+    zeros = tensor.alloc(0., tensor.maximum(x.shape[0] - 1, 1))
+    compiled = function([x], zeros, mode=backend_mode('jax'))
+    with pytest.raises(TypeError, match=r"needs every array shape as a "
+                       r"constant.*tensor3\('x', shape=\(50, 32, 256\)\)"
+                       r".*JAX said: Shapes must be"):
+        compiled(numpy.ones(4, dtype=x.dtype))
