@@ -107,11 +107,15 @@ class FlatElemwise(Elemwise):
             return None
         if _NO_FAILURE in task:
             return None
-        ndim = node.outputs[0].type.ndim
-        blocks = {variable: _block_start(variable, ndim)
-                  for variable in inputs}
-        blocks = {variable: start for variable, start in blocks.items()
-                  if start is not None}
+        out_shape = node.outputs[0].type.shape
+        blocks = {}
+        for index, variable in enumerate(inputs):
+            start = _block_start(variable, len(out_shape))
+            # A blocked input is a value per block: not one written in
+            # place, nor one whose block axes have length 1 in the output.
+            if (start is not None and index not in destroyed.values() and
+                    any(length != 1 for length in out_shape[start:])):
+                blocks[variable] = start
         source = self._kernel_source(
             f'{nodename}_flat_kernel', node, inputs, destroyed, task, set())
         if blocks:
@@ -313,7 +317,7 @@ static int {nodename}_same_shape(PyArrayObject* a, PyArrayObject* b) {{
 
     def c_code_cache_version_apply(self, node):
         version = super().c_code_cache_version_apply(node)
-        return (*version, ('blocks_flat_kernel', 4)) if version else version
+        return (*version, ('blocks_flat_kernel', 5)) if version else version
 
 
 def _flat_elemwise(fgraph, node):

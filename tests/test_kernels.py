@@ -94,3 +94,20 @@ def test_a_block_input_of_the_wrong_size_is_refused(blocks_function):
     with pytest.raises(ValueError):
         blocks_function(x, numpy.ones((1, 2, 1, 1)), numpy.ones((2, 3, 1, 1)),
                         numpy.ones((1, 1, 4, 1)))
+
+
+def test_columns_of_ones_and_in_place_outputs_keep_the_other_loops():
+    """Inputs whose broadcast axes have length 1 in the output too (a
+    column ``(n, 1)``, written in place) are no blocks: a squared error's
+    gradient, as a linear regression computes it."""
+    a = tensor.matrix('a')
+    w = tensor.matrix('w', shape=(3, 1))
+    y = tensor.lmatrix('y')
+    y = tensor.specify_shape(y, (None, 1))
+    n = tensor.matrix('n', shape=(1, 1))
+    compiled = function([a, w, y, n], 2 * (tensor.dot(a, w) - y) / n,
+                        mode=c_mode())
+    rng = numpy.random.default_rng(3)
+    av, wv = rng.normal(size=(5, 3)), rng.normal(size=(3, 1))
+    yv, nv = numpy.arange(5).reshape(5, 1), numpy.full((1, 1), 4.)
+    assert_allclose(compiled(av, wv, yv, nv), 2 * (av @ wv - yv) / nv)
