@@ -51,11 +51,13 @@ from blocks.kernels import (
 )
 from blocks.fast_tanh import local_rational_tanh
 from blocks.memory import keep_freed_memory
+from blocks.ops.columns import local_shared_conv_columns
 
 __all__ = [
     'BACKENDS',
     'CONTIGUOUS_SCAN_MATRICES_REWRITE', 'FLAT_ELEMWISE_REWRITE',
     'NUMPY_SUM_REWRITE', 'NUMPY_UFUNCS_REWRITE', 'RATIONAL_TANH_REWRITE',
+    'SHARED_CONV_COLUMNS_REWRITE',
     'RECIPE_ATTRIBUTE',
     'BlocksJAXLinker', 'BlocksMode',
     'NumpyUfunc',
@@ -85,6 +87,9 @@ FLAT_ELEMWISE_REWRITE = 'blocks_flat_elemwise'
 DOT22SCALAR_REWRITE = 'blocks_unshared_dot22scalar'
 CONTIGUOUS_SCAN_MATRICES_REWRITE = 'blocks_contiguous_scan_matrices'
 RATIONAL_TANH_REWRITE = 'blocks_rational_tanh'
+#: Name of the rewrite that shares a convolution's im2col with its weight
+#: gradient (:mod:`blocks.ops.columns`).
+SHARED_CONV_COLUMNS_REWRITE = 'blocks_shared_conv_columns'
 
 unknown_backend_message = """\
 Unknown blocks backend {backend!r}. The `backend` option (environment \
@@ -238,6 +243,13 @@ def c_mode(linker: str = 'cvm') -> BlocksMode:
         (in2out(local_numpy_sum, name=NUMPY_SUM_REWRITE), 47.01),
         (in2out(local_contiguous_scan_matrices,
                 name=CONTIGUOUS_SCAN_MATRICES_REWRITE), 47.02),
+        # On the final graph: canonicalize and specialize (1-2) have made
+        # the weight gradient's kernel-shape argument a constant or
+        # `Shape_i` of the filters, and merged the casts of the image, so
+        # the pair is recognisable; before the destroy handler (49.5), so
+        # that the in-place rewrites see the columns' consumers.
+        (in2out(local_shared_conv_columns,
+                name=SHARED_CONV_COLUMNS_REWRITE), 47.03),
         # After fusion, before the in-place rewrites (50.5), which keep
         # the Op's class.
         (in2out(local_flat_elemwise, name=FLAT_ELEMWISE_REWRITE), 49.4))
@@ -406,6 +418,8 @@ def describe(mode: Mode | str | None = None) -> dict:
         optimizer += ' + NumPy tanh/exp/log'
     if RATIONAL_TANH_REWRITE in extra:
         optimizer += ' + rational float32 tanh'
+    if SHARED_CONV_COLUMNS_REWRITE in extra:
+        optimizer += ' + shared convolution columns'
     if FLAT_ELEMWISE_REWRITE in extra:
         optimizer += ' + flat elementwise loops'
     if linker_name == 'numba':
