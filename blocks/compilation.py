@@ -28,6 +28,7 @@ prefixed ones (``scipy_sgemm_``). It also runs
 :func:`blocks.memory.keep_freed_memory`, so that each call of a compiled
 function reuses the memory the previous call freed.
 """
+import copy
 import ctypes
 import glob
 import os
@@ -213,6 +214,25 @@ class BlocksMode(Mode):
         configure_blas()
         keep_freed_memory()
         super().__setstate__(state)
+
+    def excluding(self, *tags: str) -> 'BlocksMode':
+        """This mode without the rewrites tagged or named by `tags`.
+
+        PyTensor's ``excluding`` does not reach rewrites added with
+        ``register``, such as blocks' own (named by the ``*_REWRITE``
+        constants of this module): this one drops them too.
+
+        """
+        mode = super().excluding(*tags)
+        optimizer = mode.provided_optimizer
+        extra = getattr(optimizer, 'extra_rewrites', ())
+        kept = [(rewriter, position) for rewriter, position in extra
+                if getattr(rewriter, '__name__', None) not in tags]
+        if len(kept) == len(extra):
+            return mode
+        optimizer = copy.copy(optimizer)
+        optimizer.extra_rewrites = kept
+        return mode.clone(optimizer=optimizer)
 
 
 def c_mode(linker: str = 'cvm') -> BlocksMode:
