@@ -52,7 +52,6 @@ from blocks.kernels import (
 )
 from blocks.fast_tanh import local_rational_tanh
 from blocks.memory import keep_freed_memory
-from blocks.ops.columns import local_shared_conv_columns
 
 __all__ = [
     'BACKENDS',
@@ -247,6 +246,9 @@ def c_mode(linker: str = 'cvm') -> BlocksMode:
         operations without C code (:class:`~blocks.kernels.NumpyUfunc`).
 
     """
+    # Not at import: importing blocks.ops registers its JAX rewrite in
+    # PyTensor's database, which importing this module must not change.
+    from blocks.ops.columns import local_shared_conv_columns
     return BlocksMode(linker=linker, optimizer=pytensor.config.optimizer
                       ).excluding('local_dot22_to_dot22scalar').register(
         # Right after PyTensor's BLAS rewrites (1.7), where the excluded
