@@ -1,9 +1,12 @@
 """NumPy kernels of the 2-D convolution Ops (cross-correlation form).
 
-All three functions work on an un-flipped kernel (the Ops flip it first
-when ``filter_flip`` is set) and on explicit paddings. The data movement is
-one strided copy (im2col) of the image windows, so that each direction is
-BLAS products rather than a loop over kernel taps. The products go through
+The functions work on an un-flipped kernel (the Ops flip it first when
+``filter_flip`` is set) and on explicit paddings. The data movement is one
+strided copy (im2col, :func:`columns`) of the image windows, so that each
+direction is BLAS products rather than a loop over kernel taps; the
+forward pass and the weight gradient also run from columns computed once
+for both (:func:`forward_from_columns`, :func:`grad_weights_from_columns`,
+used by :mod:`blocks.ops.columns`). The products go through
 :mod:`blocks.ops._blas` (SciPy's BLAS, the one library whose thread
 pool a whole training step then uses).
 
@@ -188,10 +191,9 @@ def corr_forward(x, w, pad, stride, dil):
 
 def corr_grad_weights(x, gy, kshape, pad, stride, dil):
     """Gradient of :func:`corr_forward` with respect to the kernel."""
-    c = x.shape[1]
     k, oh, ow = gy.shape[1:]
-    if oh <= 0 or ow <= 0 or x.shape[0] == 0:
-        return numpy.zeros((k, c) + tuple(kshape),
+    if oh <= 0 or ow <= 0:
+        return numpy.zeros((k, x.shape[1]) + tuple(kshape),
                            dtype=numpy.result_type(x, gy))
     return grad_weights_from_columns(columns(x, kshape, pad, stride, dil), gy)
 

@@ -8,8 +8,9 @@ rewrite :func:`local_shared_conv_columns`, registered in blocks' C mode
 :class:`Conv2dColumns` and rewires both onto them:
 :class:`Conv2dFromColumns` and :class:`Conv2dGradWeightsFromColumns` run
 the same BLAS products as the Ops they replace, so the numbers are the
-same bit for bit. The price is memory: the columns, ``kh * kw`` times the
-(padded) input, live from the forward pass until the weight gradient.
+same bit for bit. The price is memory: the columns (per image,
+``channels * kh * kw * out_rows * out_columns`` values, about ``kh * kw``
+times the input) live from the forward pass until the weight gradient.
 
 The three Ops are made by the rewrite, after differentiation: they have no
 gradient, and no JAX implementation (the JAX and Numba modes do not run
