@@ -10,7 +10,9 @@ size and the other inputs broadcast scalars: a separate function over flat
 pointers, which GCC vectorises. The same function also runs row by row
 when every array's innermost axis is contiguous (whatever the strides of
 the others: column slices, sequences read backwards) and the other inputs
-are scalars or rows broadcast along the leading axes. Anything else takes
+are scalars or rows broadcast along the leading axes; and once per block
+when the other inputs are broadcast along the trailing axes (a
+convolution's per-channel bias), passed as values. Anything else takes
 PyTensor's loop.
 
 :class:`NumpyUfunc` computes ``tanh``, ``exp`` and ``log`` with NumPy's
@@ -63,6 +65,19 @@ def _is_row(variable) -> bool:
             and shape[-1] != 1)
 
 
+def _block_start(variable, ndim: int) -> int | None:
+    """Where the run of broadcast axes that ends a `variable` begins, if
+    it has one and is not broadcast everywhere: 1 for a convolution's
+    per-channel bias ``(1, c, 1, 1)``."""
+    shape = variable.type.shape
+    if len(shape) != ndim or _is_scalar(variable) or shape[-1] != 1:
+        return None
+    start = ndim
+    while start > 0 and shape[start - 1] == 1:
+        start -= 1
+    return start
+
+
 class FlatElemwise(Elemwise):
     """An :class:`~pytensor.tensor.elemwise.Elemwise` with a flat C loop.
 
@@ -92,10 +107,27 @@ class FlatElemwise(Elemwise):
             return None
         if _NO_FAILURE in task:
             return None
+        ndim = node.outputs[0].type.ndim
+        blocks = {variable: _block_start(variable, ndim)
+                  for variable in inputs}
+        blocks = {variable: start for variable, start in blocks.items()
+                  if start is not None}
+        source = self._kernel_source(
+            f'{nodename}_flat_kernel', node, inputs, destroyed, task, set())
+        if blocks:
+            source += self._kernel_source(
+                f'{nodename}_block_kernel', node, inputs, destroyed, task,
+                set(blocks))
+        return source, inputs, destroyed, blocks
+
+    @staticmethod
+    def _kernel_source(name, node, inputs, destroyed, task, by_value):
+        """A loop over `n` elements; the inputs in `by_value` and the
+        broadcast scalars are passed as values, the others as pointers."""
         parameters, loads, defines, stores = [], [], [], []
         for index, variable in enumerate(inputs):
             ctype = variable.type.dtype_specs()[1]
-            if _is_scalar(variable):
+            if _is_scalar(variable) or variable in by_value:
                 parameters.append(f'const {ctype} i{index}_value')
                 loads.append(f'{ctype} i{index}_i = i{index}_value;')
             else:
@@ -114,9 +146,9 @@ class FlatElemwise(Elemwise):
         newline = '\n'
         # Not inlined: GCC does not vectorise the loop inside PyTensor's
         # large function.
-        source = f"""
+        return f"""
 __attribute__((noinline))
-static void {nodename}_flat_kernel(npy_intp n, {', '.join(parameters)}) {{
+static void {name}(npy_intp n, {', '.join(parameters)}) {{
     // Each iteration reads and writes element i only.
     #pragma GCC ivdep
     for (npy_intp i = 0; i < n; i++) {{
@@ -130,7 +162,6 @@ static void {nodename}_flat_kernel(npy_intp n, {', '.join(parameters)}) {{
     }}
 }}
 """
-        return source, inputs, destroyed
 
     def _c_all(self, node, nodename, inames, onames, sub):
         decl, checks, alloc, loop, end = super()._c_all(
@@ -138,29 +169,47 @@ static void {nodename}_flat_kernel(npy_intp n, {', '.join(parameters)}) {{
         parts = self._kernel_parts(node, nodename)
         if parts is None:
             return decl, checks, alloc, loop, end
-        _, inputs, destroyed = parts
+        _, inputs, destroyed, blocks = parts
         input_names = list(dict.fromkeys(inames))
         # Arrays of the output's shape, rows broadcast along the leading
-        # axes, and the kernel's arguments in the order of its parameters.
-        full, rows, arguments = [], [], []
+        # axes, inputs broadcast along the trailing axes (`blocked`), and
+        # the kernels' arguments in the order of their parameters.
+        full, rows, blocked, arguments, block_arguments = [], [], [], [], []
         for name, variable in zip(input_names, inputs, strict=True):
             ctype = variable.type.dtype_specs()[1]
             if _is_scalar(variable):
-                arguments.append(f'(({ctype}*) PyArray_DATA({name}))[0]')
+                value = f'(({ctype}*) PyArray_DATA({name}))[0]'
+                arguments.append(value)
+                block_arguments.append(value)
             elif _is_row(variable):
                 rows.append(name)
                 arguments.append(f'({ctype}*) PyArray_DATA({name})')
             else:
+                # A blocked input can also have the output's shape.
                 full.append(name)
                 arguments.append(f'({ctype}*) {name}_row')
+                if variable in blocks:
+                    blocked.append(name)
+                    block_arguments.append(f'*({ctype}*) {name}_block')
+                else:
+                    block_arguments.append(
+                        f'({ctype}*) PyArray_BYTES({name}) + '
+                        f'{nodename}_r * {nodename}_inner')
         for index, (name, output) in enumerate(zip(onames, node.outputs,
                                                    strict=True)):
             if index not in destroyed:
                 full.append(name)
                 ctype = output.type.dtype_specs()[1]
                 arguments.append(f'({ctype}*) {name}_row')
+                block_arguments.append(
+                    f'({ctype}*) PyArray_BYTES({name}) + '
+                    f'{nodename}_r * {nodename}_inner')
         out = onames[0]
         size = f'PyArray_SIZE({out})'
+        block_branch = '' if rows or not blocks else self._block_loop(
+            nodename, out, max(blocks.values()),
+            [name for name in full if name not in blocked], blocked,
+            block_arguments)
         flat = ' && '.join(
             [f'PyArray_IS_C_CONTIGUOUS({name}) && '
              f'PyArray_SIZE({name}) == {size}' for name in full] +
@@ -189,7 +238,8 @@ static void {nodename}_flat_kernel(npy_intp n, {', '.join(parameters)}) {{
         {pointers}
         if ({flat}) {{
             {nodename}_flat_kernel({size}, {', '.join(arguments)});
-        }} else if ({nodename}_nd > 0 && {nodename}_n > 0 && {row_checks}) {{
+        }} {block_branch} else if ({nodename}_nd > 0 && {nodename}_n > 0
+                   && {row_checks}) {{
             npy_intp {nodename}_index[NPY_MAXDIMS] = {{0}};
             npy_intp {nodename}_rows = {size} / {nodename}_n;
             for (npy_intp r = 0; r < {nodename}_rows; r++) {{
@@ -209,6 +259,44 @@ static void {nodename}_flat_kernel(npy_intp n, {', '.join(parameters)}) {{
         """
         return decl, checks, alloc, loop, end
 
+    @staticmethod
+    def _block_loop(nodename, out, start, full, blocked, arguments):
+        """The ``else if`` branch that runs the block kernel once per index
+        of the axes before `start`, over the C-contiguous block of the
+        axes from `start` on, where each blocked input is one value (a
+        convolution's bias: one kernel call per image and channel)."""
+        checks = ' && '.join(
+            [f'PyArray_IS_C_CONTIGUOUS({name}) && '
+             f'{nodename}_same_shape({name}, {out})' for name in full] +
+            [f'(PyArray_DIMS({name})[{d}] == 1 || PyArray_DIMS({name})[{d}]'
+             f' == PyArray_DIMS({out})[{d}])'
+             for name in blocked for d in range(start)])
+        pointers = '\n'.join(f'char* {name}_block = PyArray_BYTES({name});'
+                              for name in blocked)
+        offsets = '\n'.join(
+            f'if (PyArray_DIMS({name})[d] != 1) {name}_block += '
+            f'{nodename}_i * PyArray_STRIDES({name})[d];' for name in blocked)
+        return f"""else if ({checks}) {{
+            npy_intp {nodename}_inner = 1;
+            for (int d = {start}; d < PyArray_NDIM({out}); d++)
+                {nodename}_inner *= PyArray_DIMS({out})[d];
+            npy_intp {nodename}_outer = {nodename}_inner ?
+                PyArray_SIZE({out}) / {nodename}_inner : 0;
+            for (npy_intp {nodename}_r = 0; {nodename}_r < {nodename}_outer;
+                 {nodename}_r++) {{
+                {pointers}
+                npy_intp {nodename}_rest = {nodename}_r;
+                for (int d = {start} - 1; d >= 0; d--) {{
+                    npy_intp {nodename}_i =
+                        {nodename}_rest % PyArray_DIMS({out})[d];
+                    {nodename}_rest /= PyArray_DIMS({out})[d];
+                    {offsets}
+                }}
+                {nodename}_block_kernel({nodename}_inner,
+                                        {', '.join(arguments)});
+            }}
+        }}"""
+
     def c_support_code_apply(self, node, nodename):
         code = super().c_support_code_apply(node, nodename)
         parts = self._kernel_parts(node, nodename)
@@ -225,7 +313,7 @@ static int {nodename}_same_shape(PyArrayObject* a, PyArrayObject* b) {{
 
     def c_code_cache_version_apply(self, node):
         version = super().c_code_cache_version_apply(node)
-        return (*version, ('blocks_flat_kernel', 3)) if version else version
+        return (*version, ('blocks_flat_kernel', 4)) if version else version
 
 
 def _flat_elemwise(fgraph, node):

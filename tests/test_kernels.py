@@ -1,4 +1,4 @@
-"""Blocks' kernels: the row-by-row loop of FlatElemwise."""
+"""Blocks' kernels: the row-by-row and per-block loops of FlatElemwise."""
 import numpy
 import pytest
 from numpy.testing import assert_allclose
@@ -50,3 +50,47 @@ def test_a_row_of_the_wrong_length_is_refused(rows_function):
     x, y = _layouts()['contiguous']
     with pytest.raises(ValueError):
         rows_function(x, y, numpy.ones((1, 1, 3)), 0.5)
+
+
+@pytest.fixture(scope='module')
+def blocks_function():
+    """A convolution's bias and ReLU: inputs broadcast along the trailing
+    axes, one value per kernel call."""
+    x = tensor.tensor4('x')
+    bias = tensor.tensor4('bias', shape=(1, None, 1, 1))
+    scale = tensor.tensor4('scale', shape=(None, None, 1, 1))
+    column = tensor.tensor4('column', shape=(1, 1, None, 1))
+    pre = x + bias
+    outputs = [pre, tensor.maximum(pre, 0) * scale, x * column - bias]
+    compiled = function([x, bias, scale, column], outputs, mode=c_mode())
+    flat = [node for node in compiled.maker.fgraph.apply_nodes
+            if type(node.op).__name__ == 'FlatElemwise']
+    # The loop has a block kernel, for the three broadcast inputs.
+    assert [len(node.op._kernel_parts(node, 'k')[3]) for node in flat] == [3]
+    return compiled
+
+
+@pytest.mark.parametrize('layout', ['contiguous', 'transposed', 'one image',
+                                    'empty'])
+def test_block_kernel_matches_numpy(blocks_function, layout):
+    rng = numpy.random.default_rng(2)
+    x = rng.normal(size=(3, 4, 5, 6))
+    x = {'contiguous': x, 'transposed': x.transpose(0, 1, 3, 2)[..., :5],
+         'one image': x[:1], 'empty': x[:0]}[layout]
+    b, c, h, _ = x.shape
+    bias = rng.normal(size=(1, c, 1, 1))
+    scale = rng.normal(size=(max(b, 1), c, 1, 1))[:b]
+    column = rng.normal(size=(1, 1, h, 1))
+    results = blocks_function(x, bias, scale, column)
+    expected = [x + bias, numpy.maximum(x + bias, 0) * scale,
+                x * column - bias]
+    for result, reference in zip(results, expected, strict=True):
+        assert result.shape == reference.shape
+        assert_allclose(result, reference, rtol=1e-12)
+
+
+def test_a_block_input_of_the_wrong_size_is_refused(blocks_function):
+    x = numpy.ones((2, 3, 4, 5))
+    with pytest.raises(ValueError):
+        blocks_function(x, numpy.ones((1, 2, 1, 1)), numpy.ones((2, 3, 1, 1)),
+                        numpy.ones((1, 1, 4, 1)))
