@@ -31,6 +31,7 @@ import numpy
 from numpy.lib.stride_tricks import as_strided
 
 from blocks.ops._blas import gemm, gemm_each, gemm_sum
+from blocks.ops._conv_kernels import col2im_batch_inner, col2im_batch_outer
 
 #: Outputs narrower than this many columns put the batch innermost.
 BATCH_INNER_BELOW = 16
@@ -71,16 +72,6 @@ class _Layout:
         else:
             crop = images[:, :, ph:ph + h, pw:pw + w]
         return numpy.ascontiguousarray(crop)
-
-    def window(self, images, u, v, oh, ow, stride, dil):
-        """The cells that kernel tap (u, v) meets, in the images' layout."""
-        rows = slice(u * dil[0], u * dil[0] + stride[0] * (oh - 1) + 1,
-                     stride[0])
-        cols = slice(v * dil[1], v * dil[1] + stride[1] * (ow - 1) + 1,
-                     stride[1])
-        if self.batch_inner:
-            return images[:, rows, cols]
-        return images[:, :, rows, cols]
 
     def columns(self, images, kh, kw, oh, ow, stride, dil):
         """The windows of the padded images, copied: a contiguous
@@ -214,8 +205,10 @@ def corr_grad_input(w, gy, ishape, pad, stride, dil):
             cols = gemm_each(w2t, gy2, numpy.empty(
                 (b, c * kh * kw, oh * ow), dtype=dtype)).reshape(
                     b, c, kh, kw, -1)
-        for u in range(kh):
-            for v in range(kw):
-                window = layout.window(images, u, v, oh, ow, stride, dil)
-                window += cols[..., u, v, :].reshape(window.shape)
+        if layout.batch_inner:
+            col2im_batch_inner(cols.reshape(c, kh, kw, oh, ow, b), images,
+                               tuple(stride), tuple(dil))
+        else:
+            col2im_batch_outer(cols.reshape(b, c, kh, kw, oh, ow), images,
+                               tuple(stride), tuple(dil))
     return layout.from_images(images, pad, ishape)

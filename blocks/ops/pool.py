@@ -9,7 +9,10 @@ from collections.abc import Sequence
 import numpy
 import pytensor.tensor as pt
 from pytensor.graph.basic import Apply
-from pytensor.graph.op import Op
+from pytensor.graph.utils import MethodNotDefined
+from pytensor.link.c.op import COp
+
+from blocks.ops import _pool_c
 
 __all__ = [
     'AveragePoolGrad',
@@ -95,8 +98,11 @@ class _PoolGeometry:
         return total
 
 
-class PoolBase(Op):
+class PoolBase(COp):
     __props__ = ('ws', 'ignore_border', 'stride', 'pad', 'mode')
+    # C code (Pool and MaxPoolGrad, for max pooling without padding) gets
+    # the window and stride at run time: one module for all of them.
+    params_type = _pool_c.PARAMS
 
     def __init__(self, ws, ignore_border: bool = True, stride=None,
                  pad=(0, 0), mode: str = 'max'):
@@ -126,6 +132,33 @@ class PoolBase(Op):
 
     def _params(self):
         return {prop: getattr(self, prop) for prop in self.__props__}
+
+    def get_params(self, node):
+        return self.params_type.get_params(
+            ws0=self.ws[0], ws1=self.ws[1], st0=self.stride[0],
+            st1=self.stride[1])
+
+    def c_headers(self, **kwargs):
+        return ['<string.h>']
+
+    def c_compile_args(self, **kwargs):
+        return _pool_c.COMPILE_ARGS
+
+    def c_code_cache_version(self):
+        return _pool_c.VERSION
+
+    def _c_applies(self, node) -> bool:
+        return _pool_c.applies(self) and node.inputs[0].dtype in (
+            'float32', 'float64')
+
+    def _c_code(self, source, node, name, inputs, outputs, sub):
+        if not self._c_applies(node):
+            raise MethodNotDefined('c_code', type(self), self.mode)
+        return source(node, name, inputs, outputs, sub)
+
+    def c_support_code_apply(self, node, name):
+        return _pool_c.support_code(node, name) if self._c_applies(
+            node) else ''
 
     def _out_shape(self, shape):
         return Pool.out_shape(shape, self.ws, self.ignore_border,
@@ -225,6 +258,10 @@ class Pool(PoolBase):
                 out /= geo.counts(self.mode == 'average_inc_pad', x.dtype)
         output_storage[0][0] = out
 
+    def c_code(self, node, name, inputs, outputs, sub):
+        return self._c_code(_pool_c.pool_code, node, name, inputs, outputs,
+                            sub)
+
     def infer_shape(self, fgraph, node, input_shapes):
         return [self._out_shape(input_shapes[0])]
 
@@ -283,6 +320,10 @@ class MaxPoolGrad(PoolBase):
         for rows, cols in geo.window_slices():
             gxe[..., rows, cols] += (xe[..., rows, cols] == maxout) * gz
         output_storage[0][0] = numpy.ascontiguousarray(geo.crop(gxe))
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        return self._c_code(_pool_c.max_pool_grad_code, node, name, inputs,
+                            outputs, sub)
 
     def infer_shape(self, fgraph, node, input_shapes):
         return [input_shapes[0]]

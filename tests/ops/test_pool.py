@@ -178,3 +178,56 @@ def test_pool_bad_arguments(kwargs, match):
 def test_pool_window_larger_than_image():
     with pytest.raises(ValueError, match=r'does not fit the input.s \(3, 3\)'):
         pool_2d(pt.tensor('x', shape=(1, 1, 3, 3)), (4, 4))
+
+
+@pytest.fixture(scope='module')
+def c_max_pool():
+    """Max pooling and its gradient in blocks' C mode, where the C loops
+    take unpadded windows two columns wide with a column stride of two
+    (others run NumPy's code); one compiled module serves every window
+    height and row stride (they are run-time parameters)."""
+    from blocks.compilation import c_mode
+
+    def compile_for(ws, stride, dtype):
+        x = pt.tensor('x', dtype=dtype, shape=(None,) * 3)
+        gz = pt.tensor('gz', dtype=dtype, shape=(None,) * 3)
+        op = Pool(ws, True, stride, (0, 0), 'max')
+        out = op(x)
+        grad = MaxPoolGrad(**op._params())(x, out, gz)
+        return pytensor.function([x, gz], [out, grad], mode=c_mode())
+    return compile_for
+
+
+@pytest.mark.parametrize('ws, stride', [((2, 2), None), ((3, 2), (1, 2)),
+                                        ((2, 2), (3, 2)), ((4, 2), (2, 2)),
+                                        ((2, 3), (3, 1))])
+@pytest.mark.parametrize('layout', ['contiguous', 'strided'])
+def test_c_max_pooling_matches_loop(c_max_pool, ws, stride, layout):
+    x = RNG.randn(3, 8, 14)
+    x[..., 0, 1] = x[..., 1, 0]  # a tie: both cells get the gradient
+    x[1, 2, 3] = numpy.nan  # NaN wins, as in numpy.maximum
+    if layout == 'strided':
+        x = x[:, :, ::2]
+    fn = c_max_pool(ws, stride, 'float64')
+    assert any(type(node.op) is MaxPoolGrad for node in
+               fn.maker.fgraph.apply_nodes)
+    expected = loop_pool(x, ws, stride or ws, (0, 0), True, 'max')
+    gz = RNG.randn(*expected.shape)
+    out, gx = fn(x, gz)
+    numpy.testing.assert_array_equal(out, expected)
+    numpy.testing.assert_allclose(
+        gx, loop_pool_grad(x, gz, ws, stride or ws, (0, 0), True, 'max'),
+        rtol=1e-12)
+
+
+def test_c_max_pooling_float32_and_errors(c_max_pool):
+    fn = c_max_pool((2, 2), None, 'float32')
+    x = RNG.rand(2, 5, 4).astype('float32')
+    gz = RNG.rand(2, 2, 2).astype('float32')
+    out, gx = fn(x, gz)
+    numpy.testing.assert_array_equal(
+        out, loop_pool(x, (2, 2), (2, 2), (0, 0), True, 'max'))
+    assert gx.dtype == 'float32' and not gx[:, 4].any()  # uncovered row
+    with pytest.raises(ValueError, match=r'\(2, 2\) window .* does not fit '
+                       r"the input's \(1, 4\) rows and columns"):
+        fn(x[:, :1], gz)
