@@ -189,8 +189,7 @@ def _kernel_size_of(shape: Variable, conv) -> bool:
                for axis, entry in enumerate(owner.inputs))
 
 
-@node_rewriter([Conv2d])
-def local_shared_conv_columns(fgraph, node):
+def _shared_conv_columns(fgraph, node):
     """Share one im2col between a convolution and its weight gradient.
 
     Rewires ``Conv2d(x, w)`` and every ``Conv2dGradWeights(x, gy, shape)``
@@ -224,3 +223,8 @@ def local_shared_conv_columns(fgraph, node):
         replacements[partner.outputs[0]] = Conv2dGradWeightsFromColumns(
             **params)(cols, partner.inputs[1])
     return replacements
+
+
+# The function keeps its own module-level name: compiled functions pickle
+# their mode, and with it this rewriter, by reference.
+local_shared_conv_columns = node_rewriter([Conv2d])(_shared_conv_columns)

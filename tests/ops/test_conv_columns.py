@@ -1,10 +1,17 @@
 """One im2col shared by a convolution and its weight gradient (C mode)."""
+import pickle
+
 import numpy
 import pytensor
 import pytensor.tensor as pt
 import pytest
 
-from blocks.compilation import SHARED_CONV_COLUMNS_REWRITE, c_mode
+from blocks.compilation import (
+    SHARED_CONV_COLUMNS_REWRITE,
+    backend_mode,
+    c_mode,
+    describe,
+)
 from blocks.ops import Conv2d, Conv2dGradWeights, Pool, conv2d
 from blocks.ops.columns import (
     Conv2dColumns,
@@ -208,3 +215,17 @@ def test_no_gradient_and_clear_errors():
     with pytest.raises(ValueError, match=r'do not match filters of shape '
                                          r'\(2, 1, 2, 2\)'):
         f(RNG.randn(1, 1, 5, 5), RNG.randn(2, 1, 2, 2))
+
+
+def test_only_the_c_mode_shares_columns():
+    reported = 'shared convolution columns'
+    assert reported in describe(c_mode())['optimizer']
+    assert reported not in describe(c_mode().excluding(
+        SHARED_CONV_COLUMNS_REWRITE))['optimizer']
+    assert reported not in describe(backend_mode('numba'))['optimizer']
+
+
+def test_the_c_mode_pickles_with_the_rewrite():
+    # Checkpoints pickle a compiled function's mode.
+    mode = pickle.loads(pickle.dumps(c_mode()))
+    assert 'shared convolution columns' in describe(mode)['optimizer']
