@@ -183,7 +183,8 @@ def _kernel_size_of(shape: Variable, conv) -> bool:
     if isinstance(shape, Constant):
         return tuple(int(s) for s in shape.data) == tuple(static)
     owner = shape.owner
-    if owner is None or not isinstance(owner.op, MakeVector):
+    if (owner is None or not isinstance(owner.op, MakeVector)
+            or len(owner.inputs) != 2):
         return False
     return all(_is_size(entry, kern, 2 + axis, static[axis])
                for axis, entry in enumerate(owner.inputs))
