@@ -13,7 +13,8 @@ pinned to as many CPUs (``os.sched_setaffinity``, where there is one):
 * the blocks step (bricks, :class:`~blocks.algorithms.GradientDescent`,
   blocks' default compile mode), and afterwards the time of each layer's
   Ops run alone on the layer's shapes (forward and backward), which says
-  where the step's time goes;
+  where the step's time goes (a convolution's im2col, shared by its
+  forward product and its weight gradient, on a row of its own);
 * the same network in PyTorch (``torch.set_num_threads``), when
   ``/work/torchvenv/bin/python`` or ``--torch-python`` can import torch.
   torch is not a dependency of blocks: it runs in its own interpreter.
@@ -126,8 +127,9 @@ def _layer_times():
     from pytensor import tensor
 
     from blocks.compilation import function
-    from blocks.ops import (Conv2d, Conv2dGradInputs, Conv2dGradWeights,
-                            MaxPoolGrad, Pool)
+    from blocks.ops import Conv2dGradInputs, MaxPoolGrad, Pool
+    from blocks.ops.columns import (Conv2dColumns, Conv2dFromColumns,
+                                    Conv2dGradWeightsFromColumns)
     from blocks.ops._blas import gemm
 
     rng = numpy.random.RandomState(2)
@@ -153,10 +155,14 @@ def _layer_times():
                                           False),
                                          ('conv2 20->50 5x5', 20, 12, 50,
                                           True)):
+        # As the step runs them: one im2col (Conv2dColumns) that the
+        # forward product and the weight gradient share.
         x, w = rand(BATCH, c, size, size), rand(k, c, 5, 5)
-        forward, out = run(Conv2d(), x, w)
+        columns_time, cols = run(Conv2dColumns(), x, numpy.array([5, 5]))
+        rows.append((name.split()[0] + ' im2col', columns_time, 0.0))
+        forward, out = run(Conv2dFromColumns(), cols, w)
         gy = rand(*out.shape)
-        backward, _ = run(Conv2dGradWeights(), x, gy, numpy.array([5, 5]))
+        backward, _ = run(Conv2dGradWeightsFromColumns(), cols, gy)
         if grad_input:
             backward += run(Conv2dGradInputs(), w, gy,
                             numpy.array([size, size]))[0]

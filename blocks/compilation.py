@@ -28,6 +28,7 @@ prefixed ones (``scipy_sgemm_``). It also runs
 :func:`blocks.memory.keep_freed_memory`, so that each call of a compiled
 function reuses the memory the previous call freed.
 """
+import copy
 import ctypes
 import glob
 import os
@@ -56,6 +57,7 @@ __all__ = [
     'BACKENDS',
     'CONTIGUOUS_SCAN_MATRICES_REWRITE', 'FLAT_ELEMWISE_REWRITE',
     'NUMPY_SUM_REWRITE', 'NUMPY_UFUNCS_REWRITE', 'RATIONAL_TANH_REWRITE',
+    'SHARED_CONV_COLUMNS_REWRITE',
     'RECIPE_ATTRIBUTE',
     'BlocksJAXLinker', 'BlocksMode',
     'NumpyUfunc',
@@ -85,6 +87,9 @@ FLAT_ELEMWISE_REWRITE = 'blocks_flat_elemwise'
 DOT22SCALAR_REWRITE = 'blocks_unshared_dot22scalar'
 CONTIGUOUS_SCAN_MATRICES_REWRITE = 'blocks_contiguous_scan_matrices'
 RATIONAL_TANH_REWRITE = 'blocks_rational_tanh'
+#: Name of the rewrite that shares a convolution's im2col with its weight
+#: gradient (:mod:`blocks.ops.columns`).
+SHARED_CONV_COLUMNS_REWRITE = 'blocks_shared_conv_columns'
 
 unknown_backend_message = """\
 Unknown blocks backend {backend!r}. The `backend` option (environment \
@@ -209,6 +214,25 @@ class BlocksMode(Mode):
         keep_freed_memory()
         super().__setstate__(state)
 
+    def excluding(self, *tags: str) -> 'BlocksMode':
+        """This mode without the rewrites tagged or named by `tags`.
+
+        PyTensor's ``excluding`` does not reach rewrites added with
+        ``register``, such as blocks' own (named by the ``*_REWRITE``
+        constants of this module): this one drops them too.
+
+        """
+        mode = super().excluding(*tags)
+        optimizer = mode.provided_optimizer
+        extra = getattr(optimizer, 'extra_rewrites', ())
+        kept = [(rewriter, position) for rewriter, position in extra
+                if getattr(rewriter, '__name__', None) not in tags]
+        if len(kept) == len(extra):
+            return mode
+        optimizer = copy.copy(optimizer)
+        optimizer.extra_rewrites = kept
+        return mode.clone(optimizer=optimizer)
+
 
 def c_mode(linker: str = 'cvm') -> BlocksMode:
     """Blocks' C mode: PyTensor's C code with blocks' kernels.
@@ -222,6 +246,9 @@ def c_mode(linker: str = 'cvm') -> BlocksMode:
         operations without C code (:class:`~blocks.kernels.NumpyUfunc`).
 
     """
+    # Not at import: importing blocks.ops registers its JAX rewrite in
+    # PyTensor's database, which importing this module must not change.
+    from blocks.ops.columns import local_shared_conv_columns
     return BlocksMode(linker=linker, optimizer=pytensor.config.optimizer
                       ).excluding('local_dot22_to_dot22scalar').register(
         # Right after PyTensor's BLAS rewrites (1.7), where the excluded
@@ -238,6 +265,13 @@ def c_mode(linker: str = 'cvm') -> BlocksMode:
         (in2out(local_numpy_sum, name=NUMPY_SUM_REWRITE), 47.01),
         (in2out(local_contiguous_scan_matrices,
                 name=CONTIGUOUS_SCAN_MATRICES_REWRITE), 47.02),
+        # On the final graph: canonicalize and specialize (1-2) have made
+        # the weight gradient's kernel-shape argument a constant or
+        # `Shape_i` of the filters, and merged the casts of the image, so
+        # the pair is recognisable; before the destroy handler (49.5), so
+        # that the in-place rewrites see the columns' consumers.
+        (in2out(local_shared_conv_columns,
+                name=SHARED_CONV_COLUMNS_REWRITE), 47.03),
         # After fusion, before the in-place rewrites (50.5), which keep
         # the Op's class.
         (in2out(local_flat_elemwise, name=FLAT_ELEMWISE_REWRITE), 49.4))
@@ -406,6 +440,8 @@ def describe(mode: Mode | str | None = None) -> dict:
         optimizer += ' + NumPy tanh/exp/log'
     if RATIONAL_TANH_REWRITE in extra:
         optimizer += ' + rational float32 tanh'
+    if SHARED_CONV_COLUMNS_REWRITE in extra:
+        optimizer += ' + shared convolution columns'
     if FLAT_ELEMWISE_REWRITE in extra:
         optimizer += ' + flat elementwise loops'
     if linker_name == 'numba':

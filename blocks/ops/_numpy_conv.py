@@ -1,9 +1,12 @@
 """NumPy kernels of the 2-D convolution Ops (cross-correlation form).
 
-All three functions work on an un-flipped kernel (the Ops flip it first
-when ``filter_flip`` is set) and on explicit paddings. The data movement is
-one strided copy (im2col) of the image windows, so that each direction is
-BLAS products rather than a loop over kernel taps. The products go through
+The functions work on an un-flipped kernel (the Ops flip it first when
+``filter_flip`` is set) and on explicit paddings. The data movement is one
+strided copy (im2col, :func:`columns`) of the image windows, so that each
+direction is BLAS products rather than a loop over kernel taps; the
+forward pass and the weight gradient also run from columns computed once
+for both (:func:`forward_from_columns`, :func:`grad_weights_from_columns`,
+used by :mod:`blocks.ops.columns`). The products go through
 :mod:`blocks.ops._blas` (SciPy's BLAS, the one library whose thread
 pool a whole training step then uses).
 
@@ -70,9 +73,12 @@ class _Layout:
             crop = images[:, :, ph:ph + h, pw:pw + w]
         return numpy.ascontiguousarray(crop)
 
-    def im2col(self, images, kh, kw, oh, ow, stride, dil):
-        """The windows of the padded images, copied: ``(C*kh*kw, oh*ow*B)``
-        with the batch inner, else ``(B, C*kh*kw, oh*ow)``."""
+    def columns(self, images, kh, kw, oh, ow, stride, dil):
+        """The windows of the padded images, copied: a contiguous
+        ``(C, kh, kw, oh, ow, B)`` array with the batch inner, else
+        ``(B, C, kh, kw, oh, ow)``; returned as the latter's transposed
+        view in the first case, so that both read as
+        ``(B, C, kh, kw, oh, ow)``."""
         strides = images.strides
         if self.batch_inner:
             sc, sh, sw, sb = strides
@@ -88,8 +94,19 @@ class _Layout:
                           writeable=False)
         columns = numpy.ascontiguousarray(view)
         if self.batch_inner:
-            return columns.reshape(shape[0] * kh * kw, -1)
-        return columns.reshape(shape[0], shape[1] * kh * kw, oh * ow)
+            return columns.transpose(5, 0, 1, 2, 3, 4)
+        return columns
+
+    def matrices(self, columns):
+        """:meth:`columns` as BLAS operands: ``(C*kh*kw, oh*ow*B)`` with
+        the batch inner, else ``(B, C*kh*kw, oh*ow)`` (no copy of the
+        arrays that :meth:`columns` makes)."""
+        b, c, kh, kw, oh, ow = columns.shape
+        if self.batch_inner:
+            return numpy.ascontiguousarray(
+                columns.transpose(1, 2, 3, 4, 5, 0)).reshape(c * kh * kw, -1)
+        return numpy.ascontiguousarray(columns).reshape(b, c * kh * kw,
+                                                        oh * ow)
 
     def outputs(self, y):
         """`y` (B, K, oh, ow) as (K, oh*ow*B) or (B, K, oh*ow)."""
@@ -108,10 +125,12 @@ class _Layout:
         return y2.reshape(b, k, oh, ow)
 
 
-def corr_forward(x, w, pad, stride, dil):
-    """Cross-correlation of `x` (B, C, H, W) with `w` (K, C, kh, kw)."""
-    b, c, h, wd = x.shape
-    k, _, kh, kw = w.shape
+def columns(x, kshape, pad, stride, dil):
+    """The windows of `x` (B, C, H, W) that a kernel of rows and columns
+    `kshape` meets, copied: ``(B, C, kh, kw, oh, ow)``, in the memory
+    order that :class:`_Layout` picks for the output width ``ow``."""
+    h, wd = x.shape[2:]
+    kh, kw = kshape
     oh = _out_size(h, kh, pad[0], stride[0], dil[0])
     ow = _out_size(wd, kw, pad[1], stride[1], dil[1])
     if oh <= 0 or ow <= 0:
@@ -120,34 +139,54 @@ def corr_forward(x, w, pad, stride, dil):
             f"does not fit the image ({h}, {wd}) padded by {tuple(pad)}: "
             f"use a smaller filter, more padding or a larger image")
     layout = _Layout(ow)
-    cols = layout.im2col(layout.images(x, pad), kh, kw, oh, ow, stride, dil)
+    return layout.columns(layout.images(x, pad), kh, kw, oh, ow, stride, dil)
+
+
+def forward_from_columns(cols, w):
+    """:func:`corr_forward` from the :func:`columns` of its input."""
+    b, _, _, _, oh, ow = cols.shape
+    k = w.shape[0]
+    layout = _Layout(ow)
+    matrices = layout.matrices(cols)
     w2 = w.reshape(k, -1)
     if layout.batch_inner:
-        return layout.from_outputs(gemm(w2, cols), b, oh, ow)
-    out = numpy.empty((b, k, oh, ow), dtype=numpy.result_type(x, w))
-    gemm_each(w2, cols, out.reshape(b, k, -1))
+        return layout.from_outputs(gemm(w2, matrices), b, oh, ow)
+    out = numpy.empty((b, k, oh, ow), dtype=numpy.result_type(cols, w))
+    gemm_each(w2, matrices, out.reshape(b, k, -1))
     return out
+
+
+def grad_weights_from_columns(cols, gy):
+    """:func:`corr_grad_weights` from the :func:`columns` of the input."""
+    b, c, kh, kw, oh, ow = cols.shape
+    k = gy.shape[1]
+    if b == 0:
+        return numpy.zeros((k, c, kh, kw), dtype=numpy.result_type(cols, gy))
+    layout = _Layout(ow)
+    matrices, gy2 = layout.matrices(cols), layout.outputs(gy)
+    if layout.batch_inner:
+        # (C*kh*kw, K) rather than (K, C*kh*kw): SciPy's OpenBLAS computes
+        # this shape a quarter faster; the transposed copy is small.
+        return gemm(matrices, gy2.T).T.reshape(k, c, kh, kw)
+    # One small product per image, summed in place: no transposed copy of
+    # the windows or of the gradient, which cost more than the sum.
+    grad = numpy.empty((k, c * kh * kw), dtype=numpy.result_type(cols, gy))
+    return gemm_sum(gy2, matrices.transpose(0, 2, 1), grad).reshape(
+        k, c, kh, kw)
+
+
+def corr_forward(x, w, pad, stride, dil):
+    """Cross-correlation of `x` (B, C, H, W) with `w` (K, C, kh, kw)."""
+    return forward_from_columns(columns(x, w.shape[2:], pad, stride, dil), w)
 
 
 def corr_grad_weights(x, gy, kshape, pad, stride, dil):
     """Gradient of :func:`corr_forward` with respect to the kernel."""
-    b, c = x.shape[:2]
-    kh, kw = kshape
     k, oh, ow = gy.shape[1:]
-    if oh <= 0 or ow <= 0 or b == 0:
-        return numpy.zeros((k, c, kh, kw), dtype=numpy.result_type(x, gy))
-    layout = _Layout(ow)
-    cols = layout.im2col(layout.images(x, pad), kh, kw, oh, ow, stride, dil)
-    gy2 = layout.outputs(gy)
-    if layout.batch_inner:
-        # (C*kh*kw, K) rather than (K, C*kh*kw): SciPy's OpenBLAS computes
-        # this shape a quarter faster; the transposed copy is small.
-        return gemm(cols, gy2.T).T.reshape(k, c, kh, kw)
-    # One small product per image, summed in place: no transposed copy of
-    # the windows or of the gradient, which cost more than the sum.
-    grad = numpy.empty((k, c * kh * kw), dtype=numpy.result_type(x, gy))
-    return gemm_sum(gy2, cols.transpose(0, 2, 1), grad).reshape(
-        k, c, kh, kw)
+    if oh <= 0 or ow <= 0:
+        return numpy.zeros((k, x.shape[1]) + tuple(kshape),
+                           dtype=numpy.result_type(x, gy))
+    return grad_weights_from_columns(columns(x, kshape, pad, stride, dil), gy)
 
 
 def corr_grad_input(w, gy, ishape, pad, stride, dil):
