@@ -6,7 +6,9 @@ strided copy (im2col, :func:`columns`) of the image windows, so that each
 direction is BLAS products rather than a loop over kernel taps; the
 forward pass and the weight gradient also run from columns computed once
 for both (:func:`forward_from_columns`, :func:`grad_weights_from_columns`,
-used by :mod:`blocks.ops.columns`). The products go through
+used by :mod:`blocks.ops.columns`). The input gradient adds the columns
+of its product back to the image with a compiled loop
+(:mod:`blocks.ops._conv_kernels`). The products go through
 :mod:`blocks.ops._blas` (SciPy's BLAS, the one library whose thread
 pool a whole training step then uses).
 
