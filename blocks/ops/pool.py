@@ -100,8 +100,9 @@ class _PoolGeometry:
 
 class PoolBase(COp):
     __props__ = ('ws', 'ignore_border', 'stride', 'pad', 'mode')
-    # C code (Pool and MaxPoolGrad, for max pooling without padding) gets
-    # the window and stride at run time: one module for all of them.
+    # C code (Pool and MaxPoolGrad, for max pooling two columns wide; see
+    # blocks.ops._pool_c) gets the window and stride at run time: one
+    # compiled module serves them all.
     params_type = _pool_c.PARAMS
 
     def __init__(self, ws, ignore_border: bool = True, stride=None,
