@@ -86,8 +86,9 @@ def _best(function, repeat=5):
     return min(times)
 
 
-def _blocks_network():
-    """The LeNet training step built from bricks, and its data."""
+def _blocks_network(**theano_func_kwargs):
+    """The LeNet training step built from bricks, and its data; the
+    keyword arguments go to the step's compilation (a `mode`, say)."""
     import numpy
     from pytensor import tensor
 
@@ -113,7 +114,8 @@ def _blocks_network():
     cost = CategoricalCrossEntropy().apply(y.flatten(), probs)
     algorithm = GradientDescent(
         cost=cost, parameters=ComputationGraph([cost]).parameters,
-        step_rule=Scale(LEARNING_RATE))
+        step_rule=Scale(LEARNING_RATE),
+        theano_func_kwargs=theano_func_kwargs)
     algorithm.initialize()
     rng = numpy.random.RandomState(1)
     batch = {'features': rng.rand(BATCH, 1, 28, 28).astype('float32'),

@@ -29,23 +29,16 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import pytensor
     pytensor.config.floatX = 'float32'
-    import blocks.compilation as compilation
+    from blocks.compilation import SHARED_CONV_COLUMNS_REWRITE, c_mode
     from conv import _blocks_network
 
-    shared_mode = compilation.c_mode
     steps = {}
-    try:
-        for name in ('separate', 'shared'):
-            # GradientDescent compiles in blocks' default mode: the C mode,
-            # here with or without the rewrite.
-            compilation.c_mode = (shared_mode if name == 'shared' else (
-                lambda *a, **k: shared_mode(*a, **k).excluding(
-                    compilation.SHARED_CONV_COLUMNS_REWRITE)))
-            algorithm, batch = _blocks_network()
-            algorithm.process_batch(batch)
-            steps[name] = algorithm
-    finally:
-        compilation.c_mode = shared_mode
+    for name, mode in (
+            ('separate', c_mode().excluding(SHARED_CONV_COLUMNS_REWRITE)),
+            ('shared', c_mode())):
+        algorithm, batch = _blocks_network(mode=mode)
+        algorithm.process_batch(batch)
+        steps[name] = algorithm
     times = {name: [] for name in steps}
     for _ in range(args.rounds):
         for name, algorithm in steps.items():

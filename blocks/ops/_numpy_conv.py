@@ -202,15 +202,12 @@ def corr_grad_input(w, gy, ishape, pad, stride, dil):
     if oh > 0 and ow > 0 and b > 0:
         w2t, gy2 = w.reshape(k, -1).T, layout.outputs(gy)
         if layout.batch_inner:
-            cols = gemm(w2t, gy2).reshape(c, kh, kw, -1)
-        else:
-            cols = gemm_each(w2t, gy2, numpy.empty(
-                (b, c * kh * kw, oh * ow), dtype=dtype)).reshape(
-                    b, c, kh, kw, -1)
-        if layout.batch_inner:
+            cols = gemm(w2t, gy2)
             col2im_batch_inner(cols.reshape(c, kh, kw, oh, ow, b), images,
                                tuple(stride), tuple(dil))
         else:
+            cols = gemm_each(w2t, gy2, numpy.empty(
+                (b, c * kh * kw, oh * ow), dtype=dtype))
             col2im_batch_outer(cols.reshape(b, c, kh, kw, oh, ow), images,
                                tuple(stride), tuple(dil))
     return layout.from_images(images, pad, ishape)

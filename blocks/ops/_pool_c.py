@@ -52,8 +52,8 @@ def _geometry(x: str, params: str, fail: str) -> str:
     """
 
 
-def _output(out: str, like: str, dims: str, typenum: str, fail: str) -> str:
-    """(Re)allocate `out`, C-contiguous, of shape `dims` (ndim of `like`)."""
+def _output(out: str, dims: str, typenum: str, fail: str) -> str:
+    """(Re)allocate `out`, C-contiguous, of shape `dims` (`nd` entries)."""
     return f"""
     {{
         int reuse = {out} != NULL && PyArray_NDIM({out}) == nd &&
@@ -170,7 +170,7 @@ def pool_code(node, name, inputs, outputs, sub) -> str:
     for (int d = 0; d < nd; d++) dims[d] = PyArray_DIMS({x})[d];
     dims[nd - 2] = oh;
     dims[nd - 1] = ow;
-    {_output(out, x, 'dims', typenum, fail)}
+    {_output(out, 'dims', typenum, fail)}
     PyArrayObject* xc = PyArray_GETCONTIGUOUS({x});
     if (!xc) {{ {fail} }}
     {name}_max_pool((const {ctype}*) PyArray_DATA(xc),
@@ -205,7 +205,7 @@ def max_pool_grad_code(node, name, inputs, outputs, sub) -> str:
             {fail}
         }}
     }}
-    {_output(gx, x, 'PyArray_DIMS(' + x + ')', typenum, fail)}
+    {_output(gx, 'PyArray_DIMS(' + x + ')', typenum, fail)}
     PyArrayObject* xc = PyArray_GETCONTIGUOUS({x});
     PyArrayObject* yc = PyArray_GETCONTIGUOUS({maxout});
     PyArrayObject* gc = PyArray_GETCONTIGUOUS({gz});
