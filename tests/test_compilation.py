@@ -242,3 +242,25 @@ def test_numpy_sum_replaces_c_sum_over_innermost_axis():
     numpy.testing.assert_allclose(results[0], by_loop, rtol=1e-6)
     numpy.testing.assert_allclose(results[1], by_loop.sum(), rtol=1e-6)
     numpy.testing.assert_allclose(results[2], value.sum(axis=0), rtol=1e-6)
+
+
+@pytest.mark.parametrize('axes', [(0, 2, 3), (3,), (2, 3), (1, 3), (0, 1, 2, 3)])
+def test_numpy_sum_matches_a_float64_loop_on_any_layout(axes):
+    from blocks.kernels import NumpySum
+    x = tensor.tensor4('x', dtype='float32')
+    compiled = function([x], NumpySum(axes)(x))
+    rng = numpy.random.RandomState(1)
+    value = (rng.randn(3, 4, 5, 6) * 1e3).astype('float32')
+    # The compiled row loop (contiguous), NumPy (a transposed view), and
+    # an empty batch.
+    for array in (value, value.transpose(0, 1, 3, 2).copy().transpose(
+            0, 1, 3, 2), value[:0]):
+        expected = numpy.zeros([n for i, n in enumerate(array.shape)
+                                if i not in axes])
+        for index in numpy.ndindex(array.shape):
+            kept = tuple(i for k, i in enumerate(index) if k not in axes)
+            expected[kept] += float(array[index])
+        result = compiled(array)
+        assert result.dtype == 'float32'
+        numpy.testing.assert_allclose(result, expected.astype('float32'),
+                                      rtol=1e-6, atol=1e-3)
