@@ -244,7 +244,8 @@ def test_numpy_sum_replaces_c_sum_over_innermost_axis():
     numpy.testing.assert_allclose(results[2], value.sum(axis=0), rtol=1e-6)
 
 
-@pytest.mark.parametrize('axes', [(0, 2, 3), (3,), (2, 3), (1, 3), (0, 1, 2, 3)])
+@pytest.mark.parametrize('axes', [(0, 2, 3), (3,), (2, 3), (1, 3),
+                                  (0, 1, 2, 3)])
 def test_numpy_sum_matches_a_float64_loop_on_any_layout(axes):
     from blocks.kernels import NumpySum
     x = tensor.tensor4('x', dtype='float32')

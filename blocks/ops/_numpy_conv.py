@@ -61,20 +61,6 @@ class _Layout:
             return x  # im2col copies anyway
         return numpy.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
 
-    def empty_images(self, c, b, padded, dtype):
-        """Zeroed padded images in this layout, for the input gradient."""
-        shape = (c,) + padded + (b,) if self.batch_inner else (b, c) + padded
-        return numpy.zeros(shape, dtype=dtype)
-
-    def from_images(self, images, pad, shape):
-        """The (B, C, H, W) array of the unpadded part of `images`."""
-        (ph, pw), (h, w) = pad, shape
-        if self.batch_inner:
-            crop = images[:, ph:ph + h, pw:pw + w].transpose(3, 0, 1, 2)
-        else:
-            crop = images[:, :, ph:ph + h, pw:pw + w]
-        return numpy.ascontiguousarray(crop)
-
     def columns(self, images, kh, kw, oh, ow, stride, dil):
         """The windows of the padded images, copied: a contiguous
         ``(C, kh, kw, oh, ow, B)`` array with the batch inner, else
@@ -158,14 +144,26 @@ def forward_from_columns(cols, w):
     return out
 
 
-def grad_weights_from_columns(cols, gy):
-    """:func:`corr_grad_weights` from the :func:`columns` of the input."""
+def output_gradient_matrices(gy):
+    """The output gradient `gy` (B, K, oh, ow) as the operand of both
+    gradients' products: ``(K, oh*ow*B)`` with the batch inner (a
+    transposed copy), else ``(B, K, oh*ow)`` (a view). A convolution's
+    backward pass computes it once for both
+    (:class:`blocks.ops.columns.Conv2dGradsFromColumns`)."""
+    return _Layout(gy.shape[3]).outputs(gy)
+
+
+def grad_weights_from_columns(cols, gy, gy_matrices=None):
+    """:func:`corr_grad_weights` from the :func:`columns` of the input;
+    `gy_matrices` is :func:`output_gradient_matrices` of `gy` where the
+    caller has it."""
     b, c, kh, kw, oh, ow = cols.shape
     k = gy.shape[1]
     if b == 0:
         return numpy.zeros((k, c, kh, kw), dtype=numpy.result_type(cols, gy))
     layout = _Layout(ow)
-    matrices, gy2 = layout.matrices(cols), layout.outputs(gy)
+    matrices = layout.matrices(cols)
+    gy2 = layout.outputs(gy) if gy_matrices is None else gy_matrices
     if layout.batch_inner:
         # (C*kh*kw, K) rather than (K, C*kh*kw): SciPy's OpenBLAS computes
         # this shape a quarter faster; the transposed copy is small.
@@ -191,23 +189,28 @@ def corr_grad_weights(x, gy, kshape, pad, stride, dil):
     return grad_weights_from_columns(columns(x, kshape, pad, stride, dil), gy)
 
 
-def corr_grad_input(w, gy, ishape, pad, stride, dil):
-    """Gradient of :func:`corr_forward` with respect to the input."""
+def corr_grad_input(w, gy, ishape, pad, stride, dil, gy_matrices=None):
+    """Gradient of :func:`corr_forward` with respect to the input;
+    `gy_matrices` as in :func:`grad_weights_from_columns`."""
     k, c, kh, kw = w.shape
     b, _, oh, ow = gy.shape
-    layout = _Layout(ow)
     dtype = numpy.result_type(w, gy)
-    padded = (ishape[0] + 2 * pad[0], ishape[1] + 2 * pad[1])
-    images = layout.empty_images(c, b, padded, dtype)
-    if oh > 0 and ow > 0 and b > 0:
-        w2t, gy2 = w.reshape(k, -1).T, layout.outputs(gy)
-        if layout.batch_inner:
-            cols = gemm(w2t, gy2)
-            col2im_batch_inner(cols.reshape(c, kh, kw, oh, ow, b), images,
-                               tuple(stride), tuple(dil))
-        else:
-            cols = gemm_each(w2t, gy2, numpy.empty(
-                (b, c * kh * kw, oh * ow), dtype=dtype))
-            col2im_batch_outer(cols.reshape(b, c, kh, kw, oh, ow), images,
-                               tuple(stride), tuple(dil))
-    return layout.from_images(images, pad, ishape)
+    out_shape = (b, c) + tuple(ishape)
+    if oh <= 0 or ow <= 0 or b == 0:
+        return numpy.zeros(out_shape, dtype=dtype)
+    layout = _Layout(ow)
+    w2t = w.reshape(k, -1).T
+    gy2 = layout.outputs(gy) if gy_matrices is None else gy_matrices
+    if layout.batch_inner:
+        cols = gemm(w2t, gy2)
+        out = numpy.empty(out_shape, dtype=dtype)
+        col2im_batch_inner(cols.reshape(c, kh, kw, oh, ow, b), out,
+                           tuple(pad), tuple(stride), tuple(dil))
+        return out
+    (ph, pw), (h, wd) = pad, ishape
+    images = numpy.zeros((b, c, h + 2 * ph, wd + 2 * pw), dtype=dtype)
+    cols = gemm_each(w2t, gy2, numpy.empty((b, c * kh * kw, oh * ow),
+                                           dtype=dtype))
+    col2im_batch_outer(cols.reshape(b, c, kh, kw, oh, ow), images,
+                       tuple(stride), tuple(dil))
+    return numpy.ascontiguousarray(images[:, :, ph:ph + h, pw:pw + wd])

@@ -318,11 +318,15 @@ class Conv2dGradInputs(BaseConv2d):
                      [_output_type(dtype, out)])
 
     def perform(self, node, inputs, output_storage):
-        kern, topgrad, shape = inputs
-        output_storage[0][0] = _numpy_conv.corr_grad_input(
+        output_storage[0][0] = self.gradient(*inputs)
+
+    def gradient(self, kern, topgrad, shape, gy_matrices=None):
+        """The image gradient; `gy_matrices` as in
+        :func:`blocks.ops._numpy_conv.corr_grad_input`."""
+        return _numpy_conv.corr_grad_input(
             self._flip(kern), topgrad, tuple(int(s) for s in shape),
             self.padding(kern.shape[2:]), self.subsample,
-            self.filter_dilation)
+            self.filter_dilation, gy_matrices)
 
     def infer_shape(self, fgraph, node, input_shapes):
         _kern, _topgrad, shape = node.inputs

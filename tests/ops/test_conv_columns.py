@@ -12,13 +12,24 @@ from blocks.compilation import (
     c_mode,
     describe,
 )
-from blocks.ops import Conv2d, Conv2dGradWeights, Pool, conv2d
+from blocks.ops import (
+    Conv2d,
+    Conv2dGradInputs,
+    Conv2dGradWeights,
+    Pool,
+    conv2d,
+)
 from blocks.ops.columns import (
     Conv2dColumns,
     Conv2dFromColumns,
+    Conv2dGradsFromColumns,
     Conv2dGradWeightsFromColumns,
 )
-from tests.ops.test_conv import loop_conv, loop_grad_weights
+from tests.ops.test_conv import (
+    loop_conv,
+    loop_grad_inputs,
+    loop_grad_weights,
+)
 
 RNG = numpy.random.RandomState(5)
 
@@ -60,8 +71,11 @@ def test_one_columns_op_per_layer(conv_net):
     ops = _ops(conv_net['shared'])
     assert ops.count(Conv2dColumns) == 2
     assert ops.count(Conv2dFromColumns) == 2
-    assert ops.count(Conv2dGradWeightsFromColumns) == 2
-    assert Conv2d not in ops and Conv2dGradWeights not in ops
+    # Both layers' image gradients are wanted (the first's for `x`): each
+    # joins its weight gradient.
+    assert ops.count(Conv2dGradsFromColumns) == 2
+    assert Conv2dGradWeightsFromColumns not in ops
+    assert not {Conv2d, Conv2dGradWeights, Conv2dGradInputs} & set(ops)
     separate = _ops(conv_net['separate'])
     assert Conv2dColumns not in separate
     assert separate.count(Conv2d) == 2
@@ -81,7 +95,12 @@ def test_conv_net_trains(conv_net):
     step = pytensor.function(
         [x, t], conv_net['cost'], mode=c_mode(),
         updates=[(p, p - 0.02 * g) for p, g in zip(parameters, grads)])
-    assert _ops(step).count(Conv2dColumns) == 2
+    ops = _ops(step)
+    assert ops.count(Conv2dColumns) == 2
+    # No gradient with respect to `x`: the first layer's weight gradient
+    # stays on its own.
+    assert ops.count(Conv2dGradsFromColumns) == 1
+    assert ops.count(Conv2dGradWeightsFromColumns) == 1
     initial = [p.get_value() for p in parameters]
     try:
         costs = [float(step(*conv_net['values'])) for _ in range(20)]
@@ -93,7 +112,9 @@ def test_conv_net_trains(conv_net):
 
 CASES = [{'border_mode': 'valid'},  # ow 17: batch outer
          {'border_mode': 'full', 'subsample': (2, 1), 'filter_flip': False},
-         {'border_mode': (1, 2), 'filter_dilation': (2, 1)}]
+         {'border_mode': (1, 2), 'filter_dilation': (2, 1)},
+         # ow 10: batch inner, padded.
+         {'border_mode': 'half', 'subsample': (2, 2)}]
 
 
 @pytest.mark.parametrize('params', CASES)
@@ -102,8 +123,9 @@ def test_against_numpy_loops(params):
     y = conv2d(x, w, **params)
     weights = pt.tensor4('weights')
     cost = (y * weights).sum()
-    f = _compile([x, w, weights], [y, pytensor.grad(cost, w)])
+    f = _compile([x, w, weights], [y] + pytensor.grad(cost, [w, x]))
     assert _ops(f).count(Conv2dColumns) == 1
+    assert _ops(f).count(Conv2dGradsFromColumns) == 1
     xv, wv = RNG.randn(2, 2, 7, 19), RNG.randn(3, 2, 3, 2)
     mode = params['border_mode']
     stride = params.get('subsample', (1, 1))
@@ -111,10 +133,13 @@ def test_against_numpy_loops(params):
     dil = params.get('filter_dilation', (1, 1))
     expected = loop_conv(xv, wv, mode, stride, flip, dil)
     gy = RNG.randn(*expected.shape)
-    got_y, got_gw = f(xv, wv, gy)
+    got_y, got_gw, got_gx = f(xv, wv, gy)
     numpy.testing.assert_allclose(got_y, expected, rtol=1e-12, atol=1e-12)
     numpy.testing.assert_allclose(
         got_gw, loop_grad_weights(xv, gy, wv.shape, mode, stride, flip, dil),
+        rtol=1e-12, atol=1e-12)
+    numpy.testing.assert_allclose(
+        got_gx, loop_grad_inputs(wv, gy, xv.shape, mode, stride, flip, dil),
         rtol=1e-12, atol=1e-12)
 
 

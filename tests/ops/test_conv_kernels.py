@@ -25,26 +25,35 @@ def numpy_col2im(columns, images, stride, dilation, batch_inner):
 
 
 @pytest.mark.parametrize('batch_inner', [True, False])
-@pytest.mark.parametrize('stride, dilation', [((1, 1), (1, 1)),
-                                              ((2, 1), (1, 2)),
-                                              ((1, 3), (2, 1))])
+@pytest.mark.parametrize('stride, dilation, pad', [((1, 1), (1, 1), (0, 0)),
+                                                   ((2, 1), (1, 2), (1, 0)),
+                                                   ((1, 3), (2, 1), (2, 3))])
 @pytest.mark.parametrize('dtype', ['float32', 'float64'])
-def test_col2im_matches_numpy(batch_inner, stride, dilation, dtype):
+def test_col2im_matches_numpy(batch_inner, stride, dilation, pad, dtype):
     rng = numpy.random.default_rng(0)
-    batch, channels, (kh, kw), (oh, ow) = 3, 2, (3, 2), (4, 5)
+    # More images than col2im_batch_inner writes per block, and not a
+    # multiple of it.
+    batch, channels, (kh, kw), (oh, ow) = 19, 2, (3, 2), (4, 5)
     height = (oh - 1) * stride[0] + (kh - 1) * dilation[0] + 2
     width = (ow - 1) * stride[1] + (kw - 1) * dilation[1] + 1
+    padded = rng.normal(size=(batch, channels, height, width)).astype(dtype)
     if batch_inner:
         columns = rng.normal(size=(channels, kh, kw, oh, ow, batch))
-        images = rng.normal(size=(channels, height, width, batch))
-        kernel = col2im_batch_inner
     else:
         columns = rng.normal(size=(batch, channels, kh, kw, oh, ow))
-        images = rng.normal(size=(batch, channels, height, width))
-        kernel = col2im_batch_outer
-    columns, images = columns.astype(dtype), images.astype(dtype)
-    expected = numpy_col2im(columns, images.copy(), stride, dilation,
-                            batch_inner)
-    kernel(columns, images, stride, dilation)
-    numpy.testing.assert_allclose(images, expected,
-                                  rtol=1e-6 if dtype == 'float32' else 1e-12)
+    columns = columns.astype(dtype)
+    tolerance = 1e-6 if dtype == 'float32' else 1e-12
+    if batch_inner:
+        # Sums into zeroed padded images, then crops the padding.
+        expected = numpy_col2im(columns, numpy.zeros_like(
+            padded.transpose(1, 2, 3, 0)), stride, dilation, True)
+        expected = expected.transpose(3, 0, 1, 2)[
+            :, :, pad[0]:height - pad[0], pad[1]:width - pad[1]]
+        out = numpy.full(expected.shape, numpy.nan, dtype=dtype)
+        col2im_batch_inner(columns, out, pad, stride, dilation)
+        numpy.testing.assert_allclose(out, expected, rtol=tolerance)
+    else:
+        expected = numpy_col2im(columns, padded.copy(), stride, dilation,
+                                False)
+        col2im_batch_outer(columns, padded, stride, dilation)
+        numpy.testing.assert_allclose(padded, expected, rtol=tolerance)
