@@ -129,8 +129,9 @@ def _layer_times():
     from pytensor import tensor
 
     from blocks.compilation import function
-    from blocks.ops import Conv2dGradInputs, MaxPoolGrad, Pool
+    from blocks.ops import MaxPoolGrad, Pool
     from blocks.ops.columns import (Conv2dColumns, Conv2dFromColumns,
+                                    Conv2dGradsFromColumns,
                                     Conv2dGradWeightsFromColumns)
     from blocks.ops._blas import gemm
 
@@ -158,16 +159,18 @@ def _layer_times():
                                          ('conv2 20->50 5x5', 20, 12, 50,
                                           True)):
         # As the step runs them: one im2col (Conv2dColumns) that the
-        # forward product and the weight gradient share.
+        # forward product and the weight gradient share, and both
+        # gradients in one Op where the image gradient is wanted.
         x, w = rand(BATCH, c, size, size), rand(k, c, 5, 5)
         columns_time, cols = run(Conv2dColumns(), x, numpy.array([5, 5]))
         rows.append((name.split()[0] + ' im2col', columns_time, 0.0))
         forward, out = run(Conv2dFromColumns(), cols, w)
         gy = rand(*out.shape)
-        backward, _ = run(Conv2dGradWeightsFromColumns(), cols, gy)
         if grad_input:
-            backward += run(Conv2dGradInputs(), w, gy,
-                            numpy.array([size, size]))[0]
+            backward, _ = run(Conv2dGradsFromColumns(), cols, w, gy,
+                              numpy.array([size, size]))
+        else:
+            backward, _ = run(Conv2dGradWeightsFromColumns(), cols, gy)
         rows.append((name, forward, backward))
         pooled_in = out
         forward, pooled = run(Pool((2, 2)), pooled_in)
