@@ -26,6 +26,7 @@ import numpy
 import pytensor.tensor as pt
 from pytensor.graph.basic import Apply, Constant, Variable
 from pytensor.graph.rewriting.basic import node_rewriter
+from pytensor.graph.traversal import ancestors
 from pytensor.tensor.basic import MakeVector
 from pytensor.tensor.shape import Shape_i
 
@@ -247,6 +248,11 @@ def _kernel_size_of(shape: Variable, conv) -> bool:
                for axis, entry in enumerate(owner.inputs))
 
 
+def _computed_from(graphs: list[Variable], variables: set) -> bool:
+    """Whether any of `graphs` is computed from one of `variables`."""
+    return any(var in variables for var in ancestors(graphs))
+
+
 def _shared_conv_columns(fgraph, node):
     """Share one im2col between a convolution and its weight gradient.
 
@@ -289,12 +295,17 @@ def _shared_conv_columns(fgraph, node):
                         and client.inputs[1] is topgrad
                         and client.op._params() == params
                         and client.inputs[0].dtype == topgrad.dtype]
-        if inputs_grads:
-            inputs_grad = inputs_grads[0]
-            grads = Conv2dGradsFromColumns(**params)(
-                cols, inputs_grad.inputs[0], topgrad, inputs_grad.inputs[2])
+        joined = inputs_grads and [
+            cols, inputs_grads[0].inputs[0], topgrad,
+            inputs_grads[0].inputs[2]]
+        # Not where the joined Op would need its own output: a transposed
+        # convolution's forward pass is a Conv2dGradInputs of the image
+        # whose gradient `cols` comes from.
+        if joined and not _computed_from(
+                joined, {partner.outputs[0], inputs_grads[0].outputs[0]}):
+            grads = Conv2dGradsFromColumns(**params)(*joined)
             replacements[partner.outputs[0]] = grads[0]
-            replacements[inputs_grad.outputs[0]] = grads[1]
+            replacements[inputs_grads[0].outputs[0]] = grads[1]
         else:
             replacements[partner.outputs[0]] = Conv2dGradWeightsFromColumns(
                 **params)(cols, topgrad)

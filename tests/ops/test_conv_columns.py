@@ -254,3 +254,23 @@ def test_the_c_mode_pickles_with_the_rewrite():
     # Checkpoints pickle a compiled function's mode.
     mode = pickle.loads(pickle.dumps(c_mode()))
     assert 'shared convolution columns' in describe(mode)['optimizer']
+
+
+def test_transposed_convolution_keeps_its_forward_pass_apart():
+    # A transposed convolution's forward pass is a Conv2dGradInputs of its
+    # input `y`; the gradient of a cost of its output with respect to `y`
+    # is a Conv2d of that output's gradient, whose weight-gradient partner
+    # also reads `y`. Joining the forward pass with that weight gradient
+    # would make the joined Op need its own output (a cycle).
+    y = pt.tensor4('y')
+    w = pytensor.shared(RNG.randn(3, 2, 3, 3), name='w')
+    out = Conv2dGradInputs()(w, y, (9, 9))
+    cost = (out ** 2).sum()
+    outputs = [cost] + pytensor.grad(cost, [w, y])
+    shared = _compile([y], outputs)
+    assert Conv2dColumns in _ops(shared)
+    assert Conv2dGradsFromColumns not in _ops(shared)
+    value = RNG.randn(2, 3, 7, 7)
+    separate = _compile([y], outputs, shared=False)
+    for got, expected in zip(shared(value), separate(value), strict=True):
+        numpy.testing.assert_array_equal(got, expected)
