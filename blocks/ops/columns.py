@@ -263,7 +263,7 @@ def _shared_conv_columns(fgraph, node):
     shares). A convolution without such a partner is left alone. Where
     the graph also has a ``Conv2dGradInputs`` of the same ``gy`` and
     parameters, one :class:`Conv2dGradsFromColumns` computes both
-    gradients.
+    gradients, unless that Op would need its own output.
 
     """
     img, kern = node.inputs
