@@ -143,6 +143,20 @@ class Conv2dFromColumns(_NoGradient, BaseConv2d):
         return [(cols[0], k, cols[4], cols[5])]
 
 
+def _weights_gradient(op: BaseConv2d, cols, topgrad, gy_matrices=None):
+    """`op`'s gradient with respect to the filters, from the image's
+    columns; `gy_matrices` as in
+    :func:`blocks.ops._numpy_conv.grad_weights_from_columns`."""
+    b, _, _, _, oh, ow = cols.shape
+    if topgrad.shape[0] != b or topgrad.shape[2:] != (oh, ow):
+        raise ValueError(
+            f"conv2d: an output gradient of shape {topgrad.shape} does "
+            f"not match columns of shape {cols.shape} (batch {b}, "
+            f"output rows and columns {(oh, ow)})")
+    grad = _numpy_conv.grad_weights_from_columns(cols, topgrad, gy_matrices)
+    return numpy.ascontiguousarray(op._flip(grad))
+
+
 class Conv2dGradWeightsFromColumns(_NoGradient, BaseConv2d):
     """:class:`~blocks.ops.Conv2dGradWeights` from the image's
     :class:`Conv2dColumns`: applied to ``(columns, output_gradient)``."""
@@ -159,20 +173,7 @@ class Conv2dGradWeightsFromColumns(_NoGradient, BaseConv2d):
             cols.dtype, (topgrad.type.shape[1], c, kh, kw))])
 
     def perform(self, node, inputs, output_storage):
-        output_storage[0][0] = self.gradient(*inputs)
-
-    def gradient(self, cols, topgrad, gy_matrices=None):
-        """The gradient; `gy_matrices` as in
-        :func:`blocks.ops._numpy_conv.grad_weights_from_columns`."""
-        b, _, _, _, oh, ow = cols.shape
-        if topgrad.shape[0] != b or topgrad.shape[2:] != (oh, ow):
-            raise ValueError(
-                f"conv2d: an output gradient of shape {topgrad.shape} does "
-                f"not match columns of shape {cols.shape} (batch {b}, "
-                f"output rows and columns {(oh, ow)})")
-        grad = _numpy_conv.grad_weights_from_columns(cols, topgrad,
-                                                     gy_matrices)
-        return numpy.ascontiguousarray(self._flip(grad))
+        output_storage[0][0] = _weights_gradient(self, *inputs)
 
     def infer_shape(self, fgraph, node, input_shapes):
         cols, topgrad = input_shapes
@@ -209,11 +210,10 @@ class Conv2dGradsFromColumns(_NoGradient, BaseConv2d):
     def perform(self, node, inputs, output_storage):
         cols, topgrad, kern, shape = inputs
         gy_matrices = _numpy_conv.output_gradient_matrices(topgrad)
-        params = self._params()
-        output_storage[0][0] = Conv2dGradWeightsFromColumns(
-            **params).gradient(cols, topgrad, gy_matrices)
-        output_storage[1][0] = Conv2dGradInputs(**params).gradient(
-            kern, topgrad, shape, gy_matrices)
+        output_storage[0][0] = _weights_gradient(self, cols, topgrad,
+                                                 gy_matrices)
+        output_storage[1][0] = self.image_gradient(kern, topgrad, shape,
+                                                   gy_matrices)
 
     def infer_shape(self, fgraph, node, input_shapes):
         cols, topgrad, kern, _ = input_shapes

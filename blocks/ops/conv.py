@@ -219,6 +219,16 @@ class BaseConv2d(Op):
     def _flip(self, kern):
         return kern[:, :, ::-1, ::-1] if self.filter_flip else kern
 
+    def image_gradient(self, kern, topgrad, shape, gy_matrices=None):
+        """The gradient with respect to the image, of shape `shape` (rows
+        and columns), that :class:`Conv2dGradInputs` computes;
+        `gy_matrices` as in :func:`blocks.ops._numpy_conv.corr_grad_input`.
+        """
+        return _numpy_conv.corr_grad_input(
+            self._flip(kern), topgrad, tuple(int(s) for s in shape),
+            self.padding(kern.shape[2:]), self.subsample,
+            self.filter_dilation, gy_matrices)
+
     def _check_values(self, value, hint, what):
         """A run-time check of a shape hint, which :meth:`infer_shape`
         trusts (as Theano's did)."""
@@ -318,15 +328,7 @@ class Conv2dGradInputs(BaseConv2d):
                      [_output_type(dtype, out)])
 
     def perform(self, node, inputs, output_storage):
-        output_storage[0][0] = self.gradient(*inputs)
-
-    def gradient(self, kern, topgrad, shape, gy_matrices=None):
-        """The image gradient; `gy_matrices` as in
-        :func:`blocks.ops._numpy_conv.corr_grad_input`."""
-        return _numpy_conv.corr_grad_input(
-            self._flip(kern), topgrad, tuple(int(s) for s in shape),
-            self.padding(kern.shape[2:]), self.subsample,
-            self.filter_dilation, gy_matrices)
+        output_storage[0][0] = self.image_gradient(*inputs)
 
     def infer_shape(self, fgraph, node, input_shapes):
         _kern, _topgrad, shape = node.inputs
